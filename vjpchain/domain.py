@@ -1,0 +1,123 @@
+"""Where a primitive is defined on the reals, and the float64 points that exercise it."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+__all__ = ["Domain", "REALS", "sweep_points"]
+
+_TINY = 5e-324
+_HUGE = 1.7976931348623157e308
+
+
+@dataclass(frozen=True)
+class Domain:
+    """An interval of the reals, with the points where textbook formulas tend to fail.
+
+    Attributes:
+        lo, hi: the ends (may be infinite).
+        include_lo, include_hi: whether each finite end is itself in the domain.
+        special: extra points worth checking (near singularities, overflow edges).
+        excluded: points inside the interval that are not in the domain (poles).
+    """
+
+    lo: float = -math.inf
+    hi: float = math.inf
+    include_lo: bool = False
+    include_hi: bool = False
+    special: tuple[float, ...] = ()
+    excluded: tuple[float, ...] = field(default=())
+    excluded_integers_below: float | None = None
+
+    def __contains__(self, x: object) -> bool:
+        if not isinstance(x, (int, float)) or math.isnan(x):
+            return False
+        if x < self.lo or x > self.hi:
+            return False
+        if x == self.lo and not self.include_lo:
+            return False
+        if x == self.hi and not self.include_hi:
+            return False
+        if x in self.excluded:
+            return False
+        return not (
+            self.excluded_integers_below is not None
+            and x <= self.excluded_integers_below
+            and x == math.floor(x)
+        )
+
+    def describe(self) -> str:
+        left = "[" if self.include_lo else "("
+        right = "]" if self.include_hi else ")"
+        text = f"{left}{self.lo:g}, {self.hi:g}{right}"
+        if self.excluded_integers_below is not None:
+            text += f" except integers <= {self.excluded_integers_below:g}"
+        return text
+
+
+REALS = Domain()
+
+
+def _edge_points(edge: float, toward: float) -> list[float]:
+    """Points approaching a finite edge from inside, from 1e-1 relative down to one ulp."""
+    points = []
+    scale = max(abs(edge), 1.0) if edge != 0 else 1.0
+    direction = 1.0 if toward > edge else -1.0
+    if edge == 0:
+        for k in range(0, 1075, 7):
+            points.append(direction * math.ldexp(1.0, -k))
+        points.append(direction * _TINY)
+        return points
+    for k in range(1, 17):
+        points.append(edge + direction * scale * 10.0 ** (-k))
+    x = edge
+    for _ in range(4):
+        x = math.nextafter(x, toward)
+        points.append(x)
+    return points
+
+
+def sweep_points(domain: Domain, n: int = 400, seed: int = 0) -> list[float]:
+    """Float64 points covering ``domain``: log-spaced magnitudes, random mantissas, edges.
+
+    Covers subnormals up to the largest float where the domain reaches them, both signs,
+    both ends approached to within one ulp, and the declared special points.
+    """
+    rng = random.Random(seed)
+    lo = max(domain.lo, -_HUGE)
+    hi = min(domain.hi, _HUGE)
+    points: list[float] = []
+    # log-uniform magnitudes over the whole exponent range, both signs
+    for _ in range(n):
+        e = rng.uniform(-1074.0, 1024.0)
+        mag = math.ldexp(rng.uniform(0.5, 1.0), int(e))
+        for sign in (1.0, -1.0):
+            x = sign * mag
+            if lo <= x <= hi:
+                points.append(x)
+    # uniform over the finite part of the interval (mid-range behaviour)
+    a, b = max(lo, -50.0), min(hi, 50.0)
+    if a < b:
+        points.extend(rng.uniform(a, b) for _ in range(n // 2))
+    # the ends, from inside
+    if math.isfinite(domain.lo):
+        points.extend(_edge_points(domain.lo, hi))
+    if math.isfinite(domain.hi):
+        points.extend(_edge_points(domain.hi, lo))
+    if lo <= 0.0 <= hi:
+        points.extend(_edge_points(0.0, 1.0) if hi > 0 else [])
+        points.extend(_edge_points(0.0, -1.0) if lo < 0 else [])
+    for s in domain.special:
+        points.append(s)
+        points.append(math.nextafter(s, math.inf))
+        points.append(math.nextafter(s, -math.inf))
+    points.extend((_TINY, -_TINY, 2.2250738585072014e-308, 1.0, -1.0, _HUGE, -_HUGE))
+    seen: set[float] = set()
+    out = []
+    for x in points:
+        if x in domain and x not in seen:
+            seen.add(x)
+            out.append(x)
+    return out

@@ -1,0 +1,504 @@
+"""Generic functions: one name, the arithmetic picked by the argument's type.
+
+``vjpchain.sin(x)`` runs ``math.sin`` on an int or float, ``cmath.sin`` on a complex,
+``mpmath.sin`` on an ``mpf``/``mpc`` (at the current precision, never through float), and
+``numpy.sin`` elementwise on a NumPy array or scalar (dtype kept). Rules are written with
+these functions, so one derivative formula serves every number type.
+
+Where composing libm calls loses digits, the float64 path runs an accurate kernel (see
+``_kern_*.py``) on Python floats and float64 arrays alike; the other types use a stable
+formula written with the generic functions themselves.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+from collections.abc import Callable
+from typing import Any
+
+import mpmath
+from mpmath.ctx_mp_python import mpc as _mpc
+from mpmath.ctx_mp_python import mpf as _mpf
+
+from . import _kern_alg as KA
+from . import _kern_exp as KE
+from . import _kern_special as KS
+from ._ops import FLOAT_OPS
+from .errors import UnsupportedTypeError
+
+__all__ = [
+    "Generic", "number_kind",
+    "sin", "cos", "tan", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
+    "cbrt", "sinh", "cosh", "tanh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "erf",
+    "erfc", "sigmoid", "softplus", "absolute", "neg", "square", "reciprocal", "lgamma",
+    "digamma", "sinc", "sign",
+]
+
+Impl = Callable[[Any], Any]
+
+# The four kinds of number a generic function knows.
+REAL, COMPLEX, MP, NUMPY = "real", "complex", "mpmath", "numpy"
+
+_numpy_ops: Any = None
+
+
+def _np_ops() -> Any:
+    global _numpy_ops
+    if _numpy_ops is None:
+        from ._ops import NumpyOps
+
+        _numpy_ops = NumpyOps()
+    return _numpy_ops
+
+
+def number_kind(tp: type) -> str | None:
+    """Which arithmetic a value of type ``tp`` uses: real, complex, mpmath, numpy, or None."""
+    module = tp.__module__
+    if module == "numpy" or module.startswith("numpy."):
+        import numpy as np
+
+        if issubclass(tp, (np.ndarray, np.generic)):
+            return NUMPY
+    if issubclass(tp, (_mpf, _mpc)):
+        return MP
+    if issubclass(tp, bool):
+        return None
+    if issubclass(tp, (int, float)):
+        return REAL
+    if issubclass(tp, complex):
+        return COMPLEX
+    return None
+
+
+class Generic:
+    """A function of one number whose implementation is chosen by the argument's type.
+
+    Args:
+        name: the primitive's name (``"sin"``).
+        real: implementation for int and float arguments (returns a float).
+        complex: implementation for Python complex arguments.
+        mp: implementation for mpmath ``mpf`` and ``mpc`` arguments.
+        numpy: implementation for NumPy arrays and scalars.
+    """
+
+    __slots__ = ("__name__", "__qualname__", "_doc", "_impls", "_cache", "__weakref__")
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        real: Impl | None = None,
+        complex: Impl | None = None,
+        mp: Impl | None = None,
+        numpy: Impl | None = None,
+        doc: str = "",
+    ) -> None:
+        self.__name__ = name
+        self.__qualname__ = name
+        self._doc = doc or f"{name}(x) for float, complex, mpmath and NumPy arguments."
+        self._impls: dict[str, Impl | None] = {
+            REAL: real, COMPLEX: complex, MP: mp, NUMPY: numpy,
+        }
+        self._cache: dict[type, Impl] = {}
+
+    def __call__(self, x: Any) -> Any:
+        try:
+            impl = self._cache[type(x)]
+        except KeyError:
+            impl = self.resolve(type(x))
+        return impl(x)
+
+    def resolve(self, tp: type) -> Impl:
+        """The implementation used for arguments of type ``tp`` (raises TypeError if none)."""
+        kind = number_kind(tp)
+        impl = self._impls.get(kind) if kind else None
+        if impl is None:
+            what = f"{kind} arguments" if kind else f"arguments of type {tp.__qualname__}"
+            raise UnsupportedTypeError(
+                f"vjpchain.{self.__name__} is not defined for {what}; supported: int, float,"
+                " complex, mpmath mpf/mpc and NumPy arrays (convert the value explicitly)"
+            )
+        self._cache[tp] = impl
+        return impl
+
+    @property
+    def doc(self) -> str:
+        return self._doc
+
+    def __repr__(self) -> str:
+        return f"vjpchain.{self.__name__}"
+
+    def __reduce__(self) -> str:
+        return self.__name__
+
+
+# --- building blocks --------------------------------------------------------------------
+
+
+def _overflow_to_inf(f: Impl, odd: bool = False) -> Impl:
+    """``f`` from math, returning a signed inf on overflow (IEEE, as NumPy and mpmath do)."""
+
+    def g(x: Any) -> float:
+        try:
+            return f(x)
+        except OverflowError:
+            return math.copysign(math.inf, x) if odd else math.inf
+
+    g.__name__ = getattr(f, "__name__", "f")
+    return g
+
+
+def _numpy_ufunc(name: str) -> Impl:
+    def call(x: Any) -> Any:
+        import numpy as np
+
+        return getattr(np, name)(x)
+
+    call.__name__ = name
+    return call
+
+
+def _numpy_kernel(kernel: Callable[[Any, Any], Any], formula: Impl | None) -> Impl:
+    """Run a float64 kernel elementwise; float32/16 compute in float64 and round back."""
+
+    def call(x: Any) -> Any:
+        import numpy as np
+
+        a = np.asarray(x)
+        dtype = a.dtype
+        if dtype.kind == "c" or (dtype.kind == "f" and dtype.itemsize > 8):
+            if formula is None:
+                raise UnsupportedTypeError(f"{kernel.__name__} has no {dtype} implementation")
+            return formula(x)
+        with np.errstate(all="ignore"):
+            out = kernel(a.astype(np.float64), _np_ops())
+        if dtype.kind == "f":
+            out = out.astype(dtype)
+        if isinstance(x, np.ndarray):
+            return out
+        return out[()]
+
+    return call
+
+
+def _real_kernel(kernel: Callable[[Any, Any], Any]) -> Impl:
+    def call(x: Any) -> Any:
+        return kernel(float(x), FLOAT_OPS)
+
+    call.__name__ = kernel.__name__
+    return call
+
+
+def _via_mpc(f: Impl) -> Impl:
+    """A complex implementation through mpmath at double precision (cmath lacks it)."""
+
+    def call(z: complex) -> complex:
+        with mpmath.workprec(53):
+            return complex(f(mpmath.mpc(z)))
+
+    return call
+
+
+def _standard(name: str, math_f: Impl | None, cmath_f: Impl | None, mp_f: Impl,
+              np_name: str | None = None, odd: bool = False, doc: str = "") -> Generic:
+    return Generic(
+        name,
+        real=_overflow_to_inf(math_f, odd) if math_f else None,
+        complex=cmath_f,
+        mp=mp_f,
+        numpy=_numpy_ufunc(np_name or name),
+        doc=doc,
+    )
+
+
+def _accurate(name: str, kernel: Callable[[Any, Any], Any], formula: Impl | None,
+              mp: Impl | None = None, doc: str = "") -> Generic:
+    """A generic function whose float64 path is an accurate kernel and others a formula.
+
+    ``formula`` (written with generic functions, double-precision constants) serves complex
+    numbers and complex arrays; ``mp`` (default: ``formula``) serves mpmath numbers and must
+    take its constants from mpmath so that no precision is lost.
+    """
+    return Generic(
+        name,
+        real=_real_kernel(kernel),
+        complex=formula,
+        mp=mp or formula,
+        numpy=_numpy_kernel(kernel, formula),
+        doc=doc,
+    )
+
+
+# --- primal functions ---------------------------------------------------------------------
+
+sin = _standard("sin", math.sin, cmath.sin, mpmath.sin)
+cos = _standard("cos", math.cos, cmath.cos, mpmath.cos)
+tan = _standard("tan", math.tan, cmath.tan, mpmath.tan)
+exp = _standard("exp", math.exp, cmath.exp, mpmath.exp)
+expm1 = _standard("expm1", math.expm1, None, mpmath.expm1)
+expm1._impls[COMPLEX] = _via_mpc(mpmath.expm1)
+log = _standard("log", math.log, cmath.log, mpmath.log)
+log2 = _standard("log2", math.log2, lambda z: cmath.log(z) / math.log(2.0),
+                 lambda x: mpmath.log(x, 2))
+log10 = _standard("log10", math.log10, cmath.log10, mpmath.log10)
+log1p = _standard("log1p", math.log1p, _via_mpc(mpmath.log1p), mpmath.log1p)
+sqrt = _standard("sqrt", math.sqrt, cmath.sqrt, mpmath.sqrt)
+def _cbrt_mp(x: Any) -> Any:
+    # the real cube root for real x (mpmath.cbrt gives the principal, complex, root of x < 0)
+    if isinstance(x, _mpf) and x < 0:
+        return -mpmath.cbrt(-x)
+    return mpmath.cbrt(x)
+
+
+cbrt = _standard("cbrt", math.cbrt, _via_mpc(mpmath.cbrt), _cbrt_mp,
+                 doc="cbrt(x): the real cube root of a real x; the principal root of a complex.")
+sinh = _standard("sinh", math.sinh, cmath.sinh, mpmath.sinh, odd=True)
+cosh = _standard("cosh", math.cosh, cmath.cosh, mpmath.cosh)
+tanh = _standard("tanh", math.tanh, cmath.tanh, mpmath.tanh)
+asin = _standard("asin", math.asin, cmath.asin, mpmath.asin, "arcsin")
+acos = _standard("acos", math.acos, cmath.acos, mpmath.acos, "arccos")
+atan = _standard("atan", math.atan, cmath.atan, mpmath.atan, "arctan")
+asinh = _standard("asinh", math.asinh, cmath.asinh, mpmath.asinh, "arcsinh")
+acosh = _standard("acosh", math.acosh, cmath.acosh, mpmath.acosh, "arccosh")
+atanh = _standard("atanh", math.atanh, cmath.atanh, mpmath.atanh, "arctanh")
+
+
+def _exp2_mp(x: Any) -> Any:
+    return mpmath.power(2, x)
+
+
+exp2 = _standard("exp2", math.exp2, lambda z: cmath.exp(z * math.log(2.0)), _exp2_mp)
+
+
+def _np_vectorized(f: Impl) -> Impl:
+    """Elementwise through a float function, for NumPy real arrays (no ufunc exists)."""
+
+    def call(x: Any) -> Any:
+        import numpy as np
+
+        a = np.asarray(x)
+        if a.dtype.kind == "c":
+            out = np.vectorize(lambda v: complex(f(mpmath.mpc(v))), otypes=[complex])(a)
+        else:
+            out = np.vectorize(lambda v: f(float(v)), otypes=[np.float64])(a)
+            if a.dtype.kind == "f":
+                out = out.astype(a.dtype)
+        return out if isinstance(x, np.ndarray) else out[()]
+
+    return call
+
+
+def _lgamma_mp(x: Any) -> Any:
+    # log|Gamma(x)| on the reals (math.lgamma's meaning), the principal log-gamma off them
+    if isinstance(x, _mpf):
+        return mpmath.re(mpmath.loggamma(x))
+    return mpmath.loggamma(x)
+
+
+erf = Generic("erf", real=math.erf, complex=_via_mpc(mpmath.erf), mp=mpmath.erf,
+              numpy=_np_vectorized(math.erf))
+erfc = Generic("erfc", real=math.erfc, complex=_via_mpc(mpmath.erfc), mp=mpmath.erfc,
+               numpy=_np_vectorized(math.erfc))
+lgamma = Generic("lgamma", real=_overflow_to_inf(math.lgamma), complex=_via_mpc(mpmath.loggamma),
+                 mp=_lgamma_mp, numpy=_np_vectorized(_overflow_to_inf(math.lgamma)))
+
+
+def _sigmoid_formula(x: Any) -> Any:
+    return 1 / (1 + exp(-x))
+
+
+def _softplus_formula(x: Any) -> Any:
+    return log1p(exp(x))
+
+
+def _softplus_mp(x: Any) -> Any:
+    # log(1 + e^x) = x + log1p(e^-x) keeps full precision for large positive x
+    if isinstance(x, _mpf) and x > 0:
+        return x + mpmath.log1p(mpmath.exp(-x))
+    return mpmath.log1p(mpmath.exp(x))
+
+
+sigmoid = _accurate("sigmoid", KE.sigmoid, _sigmoid_formula, mp=lambda x: 1 / (1 + mpmath.exp(-x)),
+                    doc="sigmoid(x) = 1 / (1 + exp(-x)), the logistic function.")
+softplus = _accurate("softplus", KE.softplus, _softplus_formula, mp=_softplus_mp,
+                     doc="softplus(x) = log(1 + exp(x)).")
+digamma = _accurate("digamma", KS.digamma, _via_mpc(mpmath.digamma), mp=mpmath.digamma,
+                    doc="digamma(x) = d/dx lgamma(x).")
+sinc = _accurate("sinc", KS.sinc, _via_mpc(mpmath.sincpi), mp=mpmath.sincpi,
+                 doc="sinc(x) = sin(pi x) / (pi x), normalized (numpy.sinc's meaning).")
+
+
+def _neg(x: Any) -> Any:
+    return -x
+
+
+def _square(x: Any) -> Any:
+    return x * x
+
+
+def _reciprocal_real(x: Any) -> float:
+    return 1.0 / x
+
+
+def _reciprocal_np(x: Any) -> Any:
+    import numpy as np
+
+    a = np.asarray(x)
+    one = np.ones((), dtype=a.dtype if a.dtype.kind in "fc" else np.float64)
+    return np.divide(one, x)
+
+
+def _abs_real(x: Any) -> float:
+    return abs(float(x))
+
+
+def _sign_real(x: Any) -> float:
+    return 0.0 if x == 0 else math.copysign(1.0, x)
+
+
+absolute = Generic("abs", real=_abs_real, mp=mpmath.fabs, numpy=_numpy_ufunc("abs"),
+                   doc="|x| for real arguments (not holomorphic, so no complex form).")
+sign = Generic("sign", real=_sign_real, mp=mpmath.sign, numpy=_numpy_ufunc("sign"),
+               doc="sign(x): -1, 0 or 1 (0 at 0).")
+neg = Generic("neg", real=lambda x: -float(x), complex=_neg, mp=_neg,
+              numpy=_numpy_ufunc("negative"), doc="-x")
+square = Generic("square", real=lambda x: float(x) * float(x), complex=_square, mp=_square,
+                 numpy=_numpy_ufunc("square"), doc="x * x")
+reciprocal = Generic("reciprocal", real=_reciprocal_real, complex=lambda z: 1 / z,
+                     mp=lambda x: 1 / x, numpy=_reciprocal_np, doc="1 / x")
+
+
+# --- derivatives that need care --------------------------------------------------------------
+# Each pairs an accurate float64 kernel with a stable formula for the other number types. The
+# formulas avoid cancellation too (1 - x*x is written (1 - x)(1 + x)), so that mpmath results
+# keep the working precision.
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _d_exp2(x: Any) -> Any:
+    return _LN2 * exp2(x)
+
+
+def _d_exp2_mp(x: Any) -> Any:
+    return mpmath.ln2 * mpmath.power(2, x)
+
+
+def _d_tan(x: Any) -> Any:
+    return 1 / cos(x) ** 2
+
+
+def _d_tanh(x: Any) -> Any:
+    return 1 / cosh(x) ** 2
+
+
+def _d_sigmoid(x: Any) -> Any:
+    e = exp(-x)
+    return e / (1 + e) ** 2
+
+
+def _d_erf(x: Any) -> Any:
+    return _TWO_OVER_SQRT_PI * exp(-x * x)
+
+
+def _d_erf_mp(x: Any) -> Any:
+    return 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x)
+
+
+def _d_log(x: Any) -> Any:
+    return 1 / x
+
+
+def _d_log2_mp(x: Any) -> Any:
+    return 1 / (x * mpmath.ln2)
+
+
+def _d_log10_mp(x: Any) -> Any:
+    return 1 / (x * mpmath.ln10)
+
+
+def _d_log1p(x: Any) -> Any:
+    return 1 / (1 + x)
+
+
+def _d_sqrt(x: Any) -> Any:
+    return 1 / (2 * sqrt(x))
+
+
+def _d_cbrt(x: Any) -> Any:
+    return 1 / (3 * cbrt(x) ** 2)
+
+
+def _d_asin(x: Any) -> Any:
+    return 1 / sqrt((1 - x) * (1 + x))
+
+
+def _d_acos(x: Any) -> Any:
+    return -1 / sqrt((1 - x) * (1 + x))
+
+
+def _d_atan(x: Any) -> Any:
+    return 1 / (1 + x * x)
+
+
+def _d_asinh(x: Any) -> Any:
+    return 1 / sqrt(1 + x * x)
+
+
+def _d_acosh(x: Any) -> Any:
+    # the principal branch's derivative; sqrt(x - 1) * sqrt(x + 1), not sqrt(x*x - 1)
+    return 1 / (sqrt(x - 1) * sqrt(x + 1))
+
+
+def _d_atanh(x: Any) -> Any:
+    return 1 / ((1 - x) * (1 + x))
+
+
+def _d_reciprocal(x: Any) -> Any:
+    return -1 / (x * x)
+
+
+def _d_sinc_mp(x: Any) -> Any:
+    if x == 0:
+        return x * 0
+    return (mpmath.cospi(x) - mpmath.sincpi(x)) / x
+
+
+def _trigamma_mp(x: Any) -> Any:
+    return mpmath.psi(1, x)
+
+
+d_tan = _accurate("d_tan", KA.d_tan, _d_tan, doc="tan'(x) = 1 / cos(x)**2")
+d_exp2 = _accurate("d_exp2", KE.d_exp2, _d_exp2, mp=_d_exp2_mp, doc="exp2'(x) = ln 2 * 2**x")
+d_sinh = _accurate("d_sinh", KE.d_sinh, cosh, doc="sinh'(x) = cosh(x)")
+d_cosh = _accurate("d_cosh", KE.d_cosh, sinh, doc="cosh'(x) = sinh(x)")
+d_tanh = _accurate("d_tanh", KE.d_tanh, _d_tanh, doc="tanh'(x) = sech(x)**2")
+d_sigmoid = _accurate("d_sigmoid", KE.d_sigmoid, _d_sigmoid,
+                      doc="sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x))")
+d_softplus = _accurate("d_softplus", KE.d_softplus, _sigmoid_formula,
+                       mp=lambda x: 1 / (1 + mpmath.exp(-x)), doc="softplus'(x) = sigmoid(x)")
+d_erf = _accurate("d_erf", KE.d_erf, _d_erf, mp=_d_erf_mp, doc="erf'(x) = 2/sqrt(pi) exp(-x**2)")
+d_erfc = _accurate("d_erfc", KE.d_erfc, lambda x: -_d_erf(x), mp=lambda x: -_d_erf_mp(x),
+                   doc="erfc'(x) = -2/sqrt(pi) exp(-x**2)")
+d_log = _accurate("d_log", KA.d_log, _d_log, doc="log'(x) = 1 / x")
+d_log2 = _accurate("d_log2", KA.d_log2, lambda x: 1 / (x * _LN2), mp=_d_log2_mp,
+                   doc="log2'(x) = 1 / (x ln 2)")
+d_log10 = _accurate("d_log10", KA.d_log10, lambda x: 1 / (x * _LN10), mp=_d_log10_mp,
+                    doc="log10'(x) = 1 / (x ln 10)")
+d_log1p = _accurate("d_log1p", KA.d_log1p, _d_log1p, doc="log1p'(x) = 1 / (1 + x)")
+d_sqrt = _accurate("d_sqrt", KA.d_sqrt, _d_sqrt, doc="sqrt'(x) = 1 / (2 sqrt(x))")
+d_cbrt = _accurate("d_cbrt", KA.d_cbrt, _d_cbrt, doc="cbrt'(x) = 1 / (3 cbrt(x)**2)")
+d_asin = _accurate("d_asin", KA.d_asin, _d_asin, doc="asin'(x) = 1 / sqrt(1 - x**2)")
+d_acos = _accurate("d_acos", KA.d_acos, _d_acos, doc="acos'(x) = -1 / sqrt(1 - x**2)")
+d_atan = _accurate("d_atan", KA.d_atan, _d_atan, doc="atan'(x) = 1 / (1 + x**2)")
+d_asinh = _accurate("d_asinh", KA.d_asinh, _d_asinh, doc="asinh'(x) = 1 / sqrt(1 + x**2)")
+d_acosh = _accurate("d_acosh", KA.d_acosh, _d_acosh, doc="acosh'(x) = 1 / sqrt(x**2 - 1)")
+d_atanh = _accurate("d_atanh", KA.d_atanh, _d_atanh, doc="atanh'(x) = 1 / (1 - x**2)")
+d_reciprocal = _accurate("d_reciprocal", KA.d_reciprocal, _d_reciprocal,
+                         doc="reciprocal'(x) = -1 / x**2")
+trigamma = _accurate("trigamma", KS.trigamma, _via_mpc(_trigamma_mp), mp=_trigamma_mp,
+                     doc="trigamma(x) = digamma'(x)")
+d_sinc = _accurate("d_sinc", KS.d_sinc, _via_mpc(_d_sinc_mp), mp=_d_sinc_mp,
+                   doc="sinc'(x) = (cos(pi x) - sinc(x)) / x")

@@ -1,0 +1,665 @@
+"""The rule registry: each primitive maps to a rule ``x -> (y, pullback)``, declared once.
+
+A primitive is named by any of its keys: the library's generic function (``vjpchain.sin``),
+the functions of ``math``, ``cmath``, ``numpy`` and ``mpmath`` that compute it, or its name
+(``"sin"``). Whatever key a chain uses, the input's type picks the arithmetic.
+
+Most primitives are declared by their derivative alone (:meth:`Registry.scalar_rule`); the
+pullback, the pushforward and every registry key come from that one declaration.
+"""
+
+from __future__ import annotations
+
+import builtins
+import cmath
+import math
+import operator
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, overload
+
+import mpmath
+
+from . import generic as G
+from ._kern_exp import d_power as _d_power_kernel
+from ._ops import FLOAT_OPS
+from .domain import REALS, Domain
+from .errors import DuplicateRuleError, UnknownPrimitiveError
+
+__all__ = [
+    "Rule", "Registry", "default_registry", "register", "scalar_rule", "unregister",
+    "primitive", "Primitive", "power", "scale", "shift", "Parametric", "primitive_name",
+]
+
+Pullback = Callable[[Any], Any]
+RuleFn = Callable[[Any], "tuple[Any, Pullback]"]
+Derivative = Callable[[Any, Any], Any]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def primitive_name(primitive: Any) -> str:
+    """A readable name for a chain element: ``math.sin``, ``numpy.arcsin``, ``power(3)``."""
+    if isinstance(primitive, str):
+        return repr(primitive)
+    if isinstance(primitive, (G.Generic, Parametric, Primitive)):
+        return repr(primitive)
+    name = getattr(primitive, "__name__", None)
+    if name is None:
+        return repr(primitive)
+    module = getattr(primitive, "__module__", None)
+    if module is None and type(primitive).__name__ == "ufunc":
+        module = "numpy"
+    if module and module.startswith("mpmath"):
+        module = "mpmath"
+    if module == "builtins":
+        return name
+    return f"{module}.{name}" if module else name
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """How to differentiate one primitive.
+
+    Attributes:
+        name: the primitive's canonical name.
+        vjp: ``x -> (y, pullback)``; ``pullback(y_bar) -> x_bar``.
+        primal: ``x -> y`` when the rule was declared from a derivative, else None.
+        derivative: ``(x, y) -> dy/dx`` when declared from a derivative, else None. The
+            interpreter then stores only this number per step (no closure).
+        formula: the derivative as text, for listings (``"cos(x)"``).
+        domain: where the primitive is defined on the reals, for checks.
+        ulps: the accuracy promised for the float64 derivative (max error in ULPs).
+        keys: every key the rule is registered under.
+    """
+
+    name: str
+    vjp: RuleFn
+    primal: Callable[[Any], Any] | None = None
+    derivative: Derivative | None = None
+    formula: str = ""
+    domain: Domain = REALS
+    ulps: float = 1.0
+    keys: tuple[Any, ...] = field(default=())
+
+    def __call__(self, x: Any) -> tuple[Any, Pullback]:
+        return self.vjp(x)
+
+    def jvp(self, x: Any, x_dot: Any) -> tuple[Any, Any]:
+        """``(y, y_dot)``: the pushforward of ``x_dot``.
+
+        Primitives act elementwise, so their Jacobian is diagonal and the pushforward is the
+        same multiplication as the pullback.
+        """
+        if self.derivative is not None and self.primal is not None:
+            y = self.primal(x)
+            return y, x_dot * self.derivative(x, y)
+        y, pullback = self.vjp(x)
+        return y, pullback(x_dot)
+
+
+def _rule_from_derivative(name: str, primal: Callable[[Any], Any],
+                          derivative: Derivative) -> RuleFn:
+    def rule(x: Any) -> tuple[Any, Pullback]:
+        y = primal(x)
+        d = derivative(x, y)
+
+        def pullback(y_bar: Any) -> Any:
+            return y_bar * d
+
+        pullback.__qualname__ = f"{name}_pullback"
+        return y, pullback
+
+    rule.__qualname__ = rule.__name__ = f"{name}_rule"
+    return rule
+
+
+# --- primitives that are not plain functions -------------------------------------------------
+
+
+class Parametric:
+    """A primitive with parameters, such as ``power(3)``; equal parameters, equal primitive.
+
+    Its rule comes from the registry entry of its class, so a copied registry can redefine a
+    whole family. Subclasses define ``__call__`` and ``derivative(x, y)``.
+    """
+
+    __slots__ = ()
+    formula: str = ""
+
+    def params(self) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def derivative(self, x: Any, y: Any) -> Any:
+        raise NotImplementedError
+
+    def __call__(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.params() == self.params()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.params()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(repr(p) for p in self.params())})"
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as the user wrote it; numbers are checked so errors surface early."""
+    if isinstance(value, bool) or G.number_kind(type(value)) is None:
+        raise TypeError(f"a primitive parameter must be a number (got {value!r})")
+    return value
+
+
+class power(Parametric):  # noqa: N801 - reads as the function it stands for
+    """``power(p)``: x -> x**p (real p: math.pow semantics on floats)."""
+
+    __slots__ = ("p",)
+    formula = "p * x**(p - 1)"
+
+    def __init__(self, p: Any) -> None:
+        self.p = _plain(p)
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.p,)
+
+    def __call__(self, x: Any) -> Any:
+        kind = G.number_kind(type(x))
+        if kind == G.REAL:
+            try:
+                return math.pow(x, self.p)
+            except OverflowError:
+                return math.inf if x > 0 or float(self.p) % 2 == 0 else -math.inf
+        if kind == G.MP:
+            return mpmath.power(x, self.p)
+        if kind is None:
+            G.sqrt(x)  # raises the generic functions' TypeError
+        return x ** self.p
+
+    def derivative(self, x: Any, y: Any) -> Any:
+        p = self.p
+        if p == 0:
+            return x * 0
+        if G.number_kind(type(x)) == G.REAL:
+            return _d_power_kernel(float(x), float(p), FLOAT_OPS)
+        if G.number_kind(type(x)) == G.NUMPY:
+            import numpy as np
+
+            a = np.asarray(x)
+            if a.dtype.kind == "f" and a.dtype.itemsize <= 8:
+                with np.errstate(all="ignore"):
+                    out = _d_power_kernel(a.astype(np.float64), float(p), G._np_ops())
+                out = out.astype(a.dtype)
+                return out if isinstance(x, np.ndarray) else out[()]
+        if G.number_kind(type(x)) == G.MP:
+            return p * mpmath.power(x, p - 1)
+        return p * x ** (p - 1)
+
+
+class scale(Parametric):  # noqa: N801
+    """``scale(a)``: x -> a * x."""
+
+    __slots__ = ("a",)
+    formula = "a"
+
+    def __init__(self, a: Any) -> None:
+        self.a = _plain(a)
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.a,)
+
+    def __call__(self, x: Any) -> Any:
+        return self.a * x
+
+    def derivative(self, x: Any, y: Any) -> Any:
+        return self.a
+
+
+class shift(Parametric):  # noqa: N801
+    """``shift(b)``: x -> x + b."""
+
+    __slots__ = ("b",)
+    formula = "1"
+
+    def __init__(self, b: Any) -> None:
+        self.b = _plain(b)
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.b,)
+
+    def __call__(self, x: Any) -> Any:
+        return x + self.b
+
+    def derivative(self, x: Any, y: Any) -> Any:
+        return 1.0
+
+
+class Primitive:
+    """A primitive that carries its own rule, usable in any chain without registering it.
+
+    Made by :func:`primitive`. A registry entry for the same object, if any, wins.
+    """
+
+    __slots__ = ("__name__", "_fn", "rule", "__weakref__")
+
+    def __init__(self, name: str, fn: Callable[[Any], Any], rule: Rule) -> None:
+        self.__name__ = name
+        self._fn = fn
+        self.rule = rule
+
+    def __call__(self, x: Any) -> Any:
+        return self._fn(x)
+
+    def __repr__(self) -> str:
+        return f"primitive({self.__name__})"
+
+
+def primitive(fn: Callable[[Any], Any], derivative: Derivative, *, name: str | None = None,
+              formula: str = "", domain: Domain = REALS) -> Primitive:
+    """A local primitive from a function and its derivative; no registry is touched.
+
+    Args:
+        fn: the primal, ``x -> y``.
+        derivative: ``(x, y) -> dy/dx``, written with vjpchain's generic functions so that
+            it works on every number type.
+        name: a name for errors and listings (default: ``fn.__name__``).
+
+    Example:
+        >>> from vjpchain import primitive, val_and_grad, sin
+        >>> softsign = primitive(lambda x: x / (1 + abs(x)),
+        ...                      lambda x, y: 1 / (1 + abs(x)) ** 2, name="softsign")
+        >>> val_and_grad([softsign, sin], 1.0)
+        (0.479425538604203, 0.2193956404725932)
+    """
+    label: str = name or getattr(fn, "__name__", None) or "primitive"
+    rule = Rule(label, _rule_from_derivative(label, fn, derivative), primal=fn,
+                derivative=derivative, formula=formula, domain=domain)
+    return Primitive(label, fn, rule)
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+# NumPy names of the built-ins, mapped lazily so that importing vjpchain never imports NumPy.
+_NUMPY_NAMES = {
+    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+    "arccosh": "acosh", "arctanh": "atanh", "absolute": "abs", "negative": "neg",
+    "logaddexp": None,
+}
+
+
+class Registry:
+    """A mapping from primitives to rules. Copy it to extend it without touching others.
+
+    Example:
+        >>> from vjpchain import Registry, default_registry, val_and_grad
+        >>> mine = default_registry.copy()
+        >>> @mine.scalar_rule(primal=lambda x: x / (1 + abs(x)))
+        ... def softsign(x, y):
+        ...     return 1 / (1 + abs(x)) ** 2
+        >>> val_and_grad(["softsign"], 1.0, rules=mine)
+        (0.5, 0.25)
+    """
+
+    def __init__(self) -> None:
+        self._table: dict[Any, Rule] = {}
+        self._families: dict[type, Rule] = {}
+        self._bound: dict[Any, Rule] = {}
+        self._lock = threading.Lock()
+
+    # reading
+    def lookup(self, primitive: Any) -> Rule:
+        """The rule for ``primitive``; raises UnknownPrimitiveError if there is none."""
+        try:
+            return self._table[primitive]
+        except KeyError:
+            pass
+        except TypeError:
+            raise UnknownPrimitiveError(
+                f"{primitive!r} (a {type(primitive).__name__}) cannot name a primitive: it is "
+                "not hashable. Use a function, a primitive name such as 'sin', or "
+                "vjpchain.primitive(fn, derivative)"
+            ) from None
+        rule = self._lookup_slow(primitive)
+        if rule is None:
+            raise UnknownPrimitiveError(self._unknown_message(primitive))
+        return rule
+
+    def _lookup_slow(self, primitive: Any) -> Rule | None:
+        family = self._families.get(type(primitive))
+        if family is not None:
+            return self._bind(family, primitive)
+        rule = getattr(primitive, "rule", None)
+        if isinstance(primitive, Primitive) and isinstance(rule, Rule):
+            return rule
+        if type(primitive).__name__ == "ufunc" or (
+            getattr(primitive, "__module__", None) or ""
+        ).startswith("numpy"):
+            name = getattr(primitive, "__name__", "")
+            canonical = _NUMPY_NAMES.get(name, name)
+            found = self._table.get(canonical) if canonical else None
+            if found is not None and callable(primitive):
+                with self._lock:
+                    self._table[primitive] = found
+                return found
+        return None
+
+    def _bind(self, family: Rule, primitive: Parametric) -> Rule:
+        try:
+            return self._bound[primitive]
+        except KeyError:
+            pass
+        name = repr(primitive)
+        rule = Rule(name, _rule_from_derivative(name, primitive, primitive.derivative),
+                    primal=primitive, derivative=primitive.derivative,
+                    formula=type(primitive).formula, domain=family.domain, ulps=family.ulps,
+                    keys=(primitive,))
+        with self._lock:
+            if len(self._bound) > 4096:
+                self._bound.clear()
+            self._bound[primitive] = rule
+        return rule
+
+    def _unknown_message(self, primitive: Any, where: str = "") -> str:
+        name = primitive_name(primitive)
+        hint = ""
+        if isinstance(primitive, str):
+            close = [k for k in self._table if isinstance(k, str) and k[:3] == primitive[:3]]
+            if close:
+                hint = f" Did you mean {sorted(close)[0]!r}?"
+        return (
+            f"no rule for {name}{where}.{hint} Register one with "
+            f"vjpchain.register({name}, rule) or vjpchain.scalar_rule({name}, derivative), "
+            "or pass rules=... (see vjpchain.rules_table() for the known primitives)"
+        )
+
+    def __contains__(self, primitive: object) -> bool:
+        try:
+            self.lookup(primitive)
+        except LookupError:
+            return False
+        return True
+
+    def __getitem__(self, primitive: Any) -> Rule:
+        return self.lookup(primitive)
+
+    def rules(self) -> list[Rule]:
+        """Every distinct rule, sorted by name (families included)."""
+        seen: dict[int, Rule] = {}
+        for rule in list(self._table.values()) + list(self._families.values()):
+            seen.setdefault(id(rule), rule)
+        return sorted(seen.values(), key=lambda r: r.name)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules())
+
+    def __len__(self) -> int:
+        return len(self.rules())
+
+    def copy(self) -> Registry:
+        """An independent registry with the same rules."""
+        new = Registry()
+        new._table = dict(self._table)
+        new._families = dict(self._families)
+        return new
+
+    # writing
+    def _keys_for(self, primitive: Any, name: str, aliases: tuple[Any, ...]) -> tuple[Any, ...]:
+        keys = [primitive, *aliases]
+        if not isinstance(primitive, str):
+            keys.append(name)
+        out = []
+        for key in keys:
+            if key not in out:
+                out.append(key)
+        return tuple(out)
+
+    def _add(self, rule: Rule, replace: bool) -> Rule:
+        with self._lock:
+            for key in rule.keys:
+                existing = (self._families.get(key) if isinstance(key, type)
+                            and issubclass(key, Parametric) else self._table.get(key))
+                if existing is not None and not replace:
+                    raise DuplicateRuleError(
+                        f"{primitive_name(key)} already has a rule ({existing.name}); pass "
+                        "replace=True to override it, or register on a copy: "
+                        "rules = vjpchain.default_registry.copy()"
+                    )
+            for key in rule.keys:
+                if isinstance(key, type) and issubclass(key, Parametric):
+                    self._families[key] = rule
+                else:
+                    old = self._table.get(key)
+                    if old is not None and old is not rule:
+                        self._drop(old)
+                    self._table[key] = rule
+            self._bound.clear()
+        return rule
+
+    def _drop(self, rule: Rule) -> None:
+        for key in [k for k, r in self._table.items() if r is rule]:
+            del self._table[key]
+
+    def register(self, primitive: Any, rule: RuleFn | None = None, *, name: str | None = None,
+                 aliases: tuple[Any, ...] = (), replace: bool = False,
+                 domain: Domain = REALS, ulps: float = 1.0, formula: str = "") -> Any:
+        """Register ``rule(x) -> (y, pullback)`` for ``primitive``; a decorator without ``rule``.
+
+        Args:
+            primitive: the key a chain uses (a function, a name, a Parametric class).
+            rule: ``x -> (y, pullback)`` with ``pullback(y_bar) -> x_bar``.
+            name: the canonical name (default: the primitive's ``__name__`` or string).
+            aliases: more keys for the same rule (``numpy.arcsin`` for ``asin``...).
+            replace: allow replacing an existing rule.
+
+        Returns:
+            The rule function, so that the decorator form keeps the name bound.
+
+        Raises:
+            DuplicateRuleError: a key already has a rule and ``replace`` is False.
+        """
+        if rule is None:
+            def decorate(fn: F) -> F:
+                self.register(primitive, fn, name=name, aliases=aliases, replace=replace,
+                              domain=domain, ulps=ulps, formula=formula)
+                return fn
+            return decorate
+        if not callable(rule):
+            raise TypeError(f"a rule must be callable x -> (y, pullback) (got {rule!r})")
+        label = name or _default_name(primitive)
+        self._add(Rule(label, rule, formula=formula, domain=domain, ulps=ulps,
+                       keys=self._keys_for(primitive, label, aliases)), replace)
+        return rule
+
+    @overload
+    def scalar_rule(self, primitive: Any, derivative: Derivative, *, primal: Any = ...,
+                    name: str | None = ..., aliases: tuple[Any, ...] = ..., replace: bool = ...,
+                    domain: Domain = ..., ulps: float = ..., formula: str = ...) -> Rule: ...
+
+    @overload
+    def scalar_rule(self, primitive: Any = ..., derivative: None = ..., *, primal: Any = ...,
+                    name: str | None = ..., aliases: tuple[Any, ...] = ..., replace: bool = ...,
+                    domain: Domain = ..., ulps: float = ...,
+                    formula: str = ...) -> Callable[[Derivative], Derivative]: ...
+
+    def scalar_rule(self, primitive: Any = None, derivative: Derivative | None = None, *,
+                    primal: Any = None, name: str | None = None,
+                    aliases: tuple[Any, ...] = (), replace: bool = False,
+                    domain: Domain = REALS, ulps: float = 1.0, formula: str = "") -> Any:
+        """Register a primitive from its derivative ``(x, y) -> dy/dx`` alone.
+
+        The pullback (``y_bar * dy/dx``) and the pushforward come from it, and the
+        interpreter stores a single number per step instead of a closure. Write the
+        derivative with vjpchain's generic functions (``vjpchain.cos``...) so that it works on
+        floats, complex numbers, mpmath numbers and arrays alike; ``y`` is the primal output.
+
+        As a decorator, ``primitive`` may be omitted: the decorated function's name is used
+        (then ``primal`` is required).
+
+        Args:
+            primitive: the key a chain uses; called as the primal unless ``primal`` is given.
+            derivative: ``(x, y) -> dy/dx``.
+            primal: ``x -> y`` when ``primitive`` is not itself callable (e.g. a name).
+            formula: the derivative as text for listings (default: the function's name).
+
+        Example:
+            >>> import vjpchain
+            >>> rules = vjpchain.default_registry.copy()
+            >>> def softsign(x):
+            ...     return x / (1 + abs(x))
+            >>> _ = rules.scalar_rule(softsign, lambda x, y: 1 / (1 + abs(x)) ** 2)
+            >>> vjpchain.val_and_grad([softsign, vjpchain.exp], 3.0, rules=rules)
+            (2.117000016612675, 0.13231250103829217)
+        """
+        if derivative is None:
+            def decorate(fn: Derivative) -> Derivative:
+                key = primitive if primitive is not None else fn.__name__
+                self.scalar_rule(key, fn, primal=primal, name=name or fn.__name__,
+                                 aliases=aliases, replace=replace, domain=domain, ulps=ulps,
+                                 formula=formula)
+                return fn
+            return decorate
+        fn = primal if primal is not None else primitive
+        if not callable(fn) or isinstance(fn, str):
+            raise TypeError(
+                f"scalar_rule({primitive!r}, ...) needs primal=...: the primitive is not "
+                "callable, so give the function x -> y explicitly"
+            )
+        label = name or _default_name(primitive)
+        rule = Rule(label, _rule_from_derivative(label, fn, derivative), primal=fn,
+                    derivative=derivative, formula=formula or getattr(derivative, "__name__", ""),
+                    domain=domain, ulps=ulps, keys=self._keys_for(primitive, label, aliases))
+        return self._add(rule, replace)
+
+    def unregister(self, primitive: Any) -> Rule:
+        """Remove the rule of ``primitive`` under all its keys and return it."""
+        rule = self.lookup(primitive)
+        with self._lock:
+            self._drop(rule)
+            for key in [k for k, r in self._families.items() if r is rule]:
+                del self._families[key]
+            self._bound.clear()
+        return rule
+
+
+def _default_name(primitive: Any) -> str:
+    if isinstance(primitive, str):
+        return primitive
+    if isinstance(primitive, type):
+        return primitive.__name__
+    return getattr(primitive, "__name__", None) or repr(primitive)
+
+
+default_registry = Registry()
+
+
+def register(primitive: Any, rule: RuleFn | None = None, **options: Any) -> Any:
+    """:meth:`Registry.register` on the default registry."""
+    return default_registry.register(primitive, rule, **options)
+
+
+def scalar_rule(primitive: Any = None, derivative: Derivative | None = None,
+                **options: Any) -> Any:
+    """:meth:`Registry.scalar_rule` on the default registry."""
+    return default_registry.scalar_rule(primitive, derivative, **options)
+
+
+def unregister(primitive: Any) -> Rule:
+    """:meth:`Registry.unregister` on the default registry."""
+    return default_registry.unregister(primitive)
+
+
+# --- the built-in primitives: one declaration each ---------------------------------------------
+
+_MAX_EXP = 709.782712893384  # log(max float)
+_COSH_MAX = 710.4758600739439  # cosh and sinh overflow beyond
+_EXP2_DERIV_MAX = 1024.5287663729448  # ln2 * 2**x overflows beyond
+_HALF_PI = math.pi / 2
+
+
+def _builtin(name: str, primal: G.Generic, derivative: Derivative, formula: str, *,
+             aliases: tuple[Any, ...] = (), domain: Domain = REALS, ulps: float = 1.0) -> None:
+    keys = [primal, name, *aliases]
+    for module in (math, cmath, mpmath):
+        fn = getattr(module, name, None)
+        if fn is not None and fn not in keys and name not in _NOT_THE_SAME.get(module, ()):
+            keys.append(fn)
+    rule = Rule(name, _rule_from_derivative(name, primal, derivative), primal=primal,
+                derivative=derivative, formula=formula, domain=domain, ulps=ulps,
+                keys=tuple(keys))
+    default_registry._add(rule, replace=False)
+
+
+# names a library uses for a different function (mpmath.sinc is unnormalized)
+_NOT_THE_SAME: dict[Any, tuple[str, ...]] = {mpmath: ("sinc",)}
+
+_builtin("sin", G.sin, lambda x, y: G.cos(x), "cos(x)")
+_builtin("cos", G.cos, lambda x, y: -G.sin(x), "-sin(x)")
+_builtin("tan", G.tan, lambda x, y: G.d_tan(x), "1/cos(x)^2", ulps=2.0,
+         domain=Domain(special=(_HALF_PI, -_HALF_PI, 3 * _HALF_PI, 1e22)))
+_builtin("exp", G.exp, lambda x, y: y, "exp(x)", domain=Domain(hi=_MAX_EXP, include_hi=True))
+_builtin("exp2", G.exp2, lambda x, y: G.d_exp2(x), "ln(2) 2^x",
+         domain=Domain(hi=_EXP2_DERIV_MAX, special=(1024.5, 1024.0, 1023.99, -1074.0, -1022.5)))
+_builtin("expm1", G.expm1, lambda x, y: G.exp(x), "exp(x)",
+         domain=Domain(hi=_MAX_EXP, include_hi=True, special=(-40.0, -745.0)))
+_builtin("log", G.log, lambda x, y: G.d_log(x), "1/x", domain=Domain(0.0))
+_builtin("log2", G.log2, lambda x, y: G.d_log2(x), "1/(x ln 2)", domain=Domain(0.0))
+_builtin("log10", G.log10, lambda x, y: G.d_log10(x), "1/(x ln 10)", domain=Domain(0.0))
+_builtin("log1p", G.log1p, lambda x, y: G.d_log1p(x), "1/(1 + x)", domain=Domain(-1.0))
+_builtin("sqrt", G.sqrt, lambda x, y: G.d_sqrt(x), "1/(2 sqrt(x))",
+         domain=Domain(0.0, include_lo=True))
+_builtin("cbrt", G.cbrt, lambda x, y: G.d_cbrt(x), "1/(3 cbrt(x)^2)")
+_builtin("sinh", G.sinh, lambda x, y: G.d_sinh(x), "cosh(x)",
+         domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
+_builtin("cosh", G.cosh, lambda x, y: G.d_cosh(x), "sinh(x)",
+         domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
+_builtin("tanh", G.tanh, lambda x, y: G.d_tanh(x), "sech(x)^2",
+         domain=Domain(special=(19.0, 20.0, 355.0, 372.0)))
+_builtin("asin", G.asin, lambda x, y: G.d_asin(x), "1/sqrt(1 - x^2)",
+         aliases=("arcsin",), domain=Domain(-1.0, 1.0, True, True))
+_builtin("acos", G.acos, lambda x, y: G.d_acos(x), "-1/sqrt(1 - x^2)",
+         aliases=("arccos",), domain=Domain(-1.0, 1.0, True, True))
+_builtin("atan", G.atan, lambda x, y: G.d_atan(x), "1/(1 + x^2)", aliases=("arctan",),
+         domain=Domain(special=(1.34e154, 1e160, 2e161)))
+_builtin("asinh", G.asinh, lambda x, y: G.d_asinh(x), "1/sqrt(1 + x^2)",
+         aliases=("arcsinh",), domain=Domain(special=(1e200, -1e200, 1.34e154)))
+_builtin("acosh", G.acosh, lambda x, y: G.d_acosh(x), "1/sqrt(x^2 - 1)",
+         aliases=("arccosh",), domain=Domain(1.0, include_lo=True, special=(1e300,)))
+_builtin("atanh", G.atanh, lambda x, y: G.d_atanh(x), "1/(1 - x^2)", aliases=("arctanh",),
+         domain=Domain(-1.0, 1.0))
+_builtin("erf", G.erf, lambda x, y: G.d_erf(x), "2/sqrt(pi) exp(-x^2)",
+         domain=Domain(special=(26.5, 27.2, -27.2)))
+_builtin("erfc", G.erfc, lambda x, y: G.d_erfc(x), "-2/sqrt(pi) exp(-x^2)",
+         domain=Domain(special=(26.5, 27.2, -27.2)))
+_builtin("sigmoid", G.sigmoid, lambda x, y: G.d_sigmoid(x), "sigmoid(x) (1 - sigmoid(x))",
+         aliases=("logistic", "expit"), domain=Domain(special=(-745.0, 40.0, 710.0)))
+_builtin("softplus", G.softplus, lambda x, y: G.d_softplus(x), "sigmoid(x)",
+         domain=Domain(special=(-745.0, 37.0, 710.0)))
+_builtin("abs", G.absolute, lambda x, y: G.sign(x), "sign(x) (0 at 0)",
+         aliases=(builtins.abs, operator.abs, "absolute", mpmath.fabs, math.fabs))
+_builtin("neg", G.neg, lambda x, y: -1.0, "-1", aliases=(operator.neg, "negative"))
+_builtin("square", G.square, lambda x, y: 2 * x, "2 x")
+_builtin("reciprocal", G.reciprocal, lambda x, y: G.d_reciprocal(x), "-1/x^2",
+         domain=Domain(excluded=(0.0,)))
+_builtin("lgamma", G.lgamma, lambda x, y: G.digamma(x), "digamma(x)",
+         aliases=("gammaln",), ulps=32.0, domain=Domain(excluded_integers_below=0.0))
+_builtin("digamma", G.digamma, lambda x, y: G.trigamma(x), "trigamma(x)",
+         aliases=("psi",), domain=Domain(excluded_integers_below=0.0))
+_builtin("sinc", G.sinc, lambda x, y: G.d_sinc(x), "(cos(pi x) - sinc(x))/x",
+         aliases=(mpmath.sincpi,), domain=Domain(special=(1e15 + 0.5, 4503599627370495.5, 1e-8)))
+
+
+def _family(cls: type[Parametric], domain: Domain = REALS) -> None:
+    name = cls.__name__
+
+    def family_rule(x: Any) -> tuple[Any, Pullback]:
+        raise TypeError(f"{name} needs parameters: use {name}(...) in the chain")
+
+    default_registry._add(Rule(name, family_rule, formula=cls.formula, domain=domain,
+                               keys=(cls,)), replace=False)
+
+
+_family(power, Domain(0.0))
+_family(scale)
+_family(shift)
