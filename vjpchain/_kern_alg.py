@@ -22,7 +22,7 @@ significand is near 2). So every kernel here
 The leading float of a normalized double-double is the correctly rounded value except
 within about 2**-100 relative of a rounding tie, so normal results are within 0.5 ulp.
 Where the result is subnormal the final ``ldexp`` rounds a second time; the first rounding
-is 2**-53 relative, a tiny fraction of a subnormal ulp, so the total stays below 1 ulp.
+(to 53 bits) is at most a quarter of a subnormal ulp, so the total stays within 0.75 ulp.
 An overflow in that ``ldexp`` gives inf exactly when the correctly rounded value is inf,
 because the significand it scales is already correctly rounded.
 
@@ -35,9 +35,23 @@ selected at the end.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
-from ._dd import dd_add_f, dd_const, dd_div, dd_mul_f, dd_sqrt, fast_two_sum, two_prod, two_sum
+import mpmath
+
+from ._dd import (
+    dd_add,
+    dd_add_f,
+    dd_const,
+    dd_div,
+    dd_mul,
+    dd_mul_f,
+    dd_sqrt,
+    fast_two_sum,
+    two_prod,
+    two_sum,
+)
 
 __all__ = [
     "d_tan", "d_log", "d_log2", "d_log10", "d_log1p", "d_sqrt", "d_cbrt", "d_asin", "d_acos",
@@ -99,9 +113,161 @@ def _scaled_one_plus_square(x: Any, F: Any) -> tuple[Any, Any, Any]:
 # kernels
 
 
+# ---- tan' = 1/cos(x)^2 ----------------------------------------------------------------
+#
+# Why not 1/cos(x)**2 from libm: even a correctly rounded cos is half an ulp off, the square
+# doubles that, and a cos whose significand is just above 1 gives a result whose significand
+# is just below 2, doubling it again: 2 ulp, 2.5 with the final rounding. Worse, glibc's
+# own reduction of huge arguments is only good to about 2**-110 absolute, so cos(x) is several
+# ulp off where x is within ~1e-19 of an odd multiple of pi/2 (x = 6381956970095103 * 2**797).
+# So the kernel does its own exact reduction (Payne-Hanek) and a double-double evaluation.
+#
+# Reduction. 1/cos^2 has period pi, so only y = |x| * 2/pi modulo 2 is needed. Write
+# |x| = M * 2**s with s = max(exponent - 53, 0): M = |x| below 2**53, else M is the integer
+# significand. Table row _PH_ROWS[s] holds (2**s * 2/pi) mod 2 as four floats (~212 bits);
+# M times it is y modulo 2, because M * (2**s * 2/pi - row) is an even integer. Each product
+# M * u_i is split exactly by two_prod, the integer parts are peeled off exactly with rint,
+# and the remaining fraction G = y - n (|G| <= 1/2 + tiny, parity of n kept) is summed by a
+# cascade of two_sums (Ogita-Rump-Oishi Sum2): its error is ~2**-104 times the largest
+# summand, and when G is small (x close to a multiple of pi/2) those summands are themselves
+# below ~2**-50, so even at the ~2**-61 worst-case distance of a float64 from a multiple of
+# pi/2 the reduced argument r = G * pi/2 keeps ~90 good bits. (Below |x| ~ 2**-969 the low
+# halves of the products underflow; r is then inexact but 1 + r^2 rounds to 1 regardless.)
+#
+# Evaluation. With w = r^2 and csc^2 r = 1/w + g(w), g(w) = 1/3 + w/15 + 2w^2/189 + ...
+# (the Laurent series; its radius pi^2 in w is far beyond w <= pi^2/16), N = 1 + w*g:
+#   n odd:  1/cos^2 x = 1/sin^2 r = N / w
+#   n even: 1/cos^2 x = 1/cos^2 r = 1/(1 - sin^2 r) = N / (N - w)
+# N - w >= 0.62 never cancels; for odd n, w >= ~2**-122 (no float64 is closer to an odd
+# multiple of pi/2), so N / w neither underflows nor overflows; for even n a tiny or
+# underflowed w just gives N / (N - w) = 1. 1 + w/3 is carried in dd; the tail
+# w^2 * h(w) <= 0.03 is a plain-float Horner whose ~2**-57 absolute error is what keeps the
+# result at ~0.55 ulp rather than 0.5.
+
+_PIO2_HI, _PIO2_LO = dd_const("pi/2")
+_THIRD_HI, _THIRD_LO = dd_const("1/3")
+_PH_MAX_S = 1024 - 53  # largest s = exponent - 53 of a finite float64
+
+
+def _csc2_tail_coefficients(count: int) -> tuple[float, ...]:
+    """Coefficients c_2, c_3, ... of h(w) = (csc^2 r - 1/r^2 - 1/3) / r^2 in powers of w = r^2.
+
+    c_k = (-1)**(k+1) * (2k - 1) * 4**k * B_2k / (2k)!; c_2 = 1/15, c_3 = 2/189. Terms up
+    to k = 17 bring the truncation below 2**-60 for r^2 <= pi^2/16.
+    """
+    with mpmath.workprec(200):
+        return tuple(
+            float((-1) ** (k + 1) * (2 * k - 1) * mpmath.mpf(4) ** k * mpmath.bernoulli(2 * k)
+                  / mpmath.factorial(2 * k))
+            for k in range(2, 2 + count)
+        )
+
+
+_CSC2_TAIL = _csc2_tail_coefficients(16)[::-1]  # highest power first, for Horner
+
+
+_SPLITTER = 134217729.0  # 2**27 + 1, Veltkamp
+_RINT_MAGIC = 6755399441055744.0  # 1.5 * 2**52: (v + it) - it rounds |v| < 2**51 to an integer
+
+
+def _payne_hanek_table() -> list[tuple[float, ...]]:
+    """Row s: (2**s * 2/pi) mod 2 for s = 0 .. 971 as four floats u1..u4 (~212 bits).
+
+    Stored as (u1, u1_hi, u1_lo, u2, u2_hi, u2_lo, u3, u3_hi, u3_lo, u4): the Veltkamp halves
+    of the first three are precomputed so that each exact product M * u_i in d_tan splits
+    only M, once.
+    """
+    frac_bits = _PH_MAX_S + 320
+    with mpmath.workprec(frac_bits + 64):
+        two_over_pi = int(mpmath.floor(2 / mpmath.pi * mpmath.mpf(2) ** frac_bits))
+    modulus = 2 << frac_bits
+    rows = []
+    for s in range(_PH_MAX_S + 1):
+        rem = Fraction((two_over_pi << s) % modulus, 1 << frac_bits)
+        row: list[float] = []
+        for i in range(4):
+            part = float(rem)
+            rem -= Fraction(part)
+            row.append(part)
+            if i < 3:
+                c = _SPLITTER * part
+                hi = c - (c - part)
+                row += [hi, part - hi]
+        rows.append(tuple(row))
+    return rows
+
+
+_PH_ROWS: list[tuple[float, ...]] = []  # built on first use (~25 ms), not at import
+_PH_ARRAY: Any = None
+
+
+def _ph_row(s: Any, F: Any) -> tuple[Any, ...]:
+    """The floats of table row s (s a float, or a float array on the NumPy path).
+
+    A table lookup is the one operation _ops does not provide; it is done here on whatever
+    the backend is (a list index for a float, a fancy index for an array). Out-of-table s
+    (only from inf/nan input, whose result is nan anyway) is clipped.
+    """
+    if not _PH_ROWS:
+        _PH_ROWS.extend(_payne_hanek_table())
+    np = getattr(F, "np", None)
+    if np is None:
+        return _PH_ROWS[min(max(int(s), 0), _PH_MAX_S) if s == s else 0]
+    global _PH_ARRAY
+    if _PH_ARRAY is None:
+        _PH_ARRAY = np.array(_PH_ROWS, dtype=np.float64)
+    rows = _PH_ARRAY[np.clip(np.nan_to_num(s), 0, _PH_MAX_S).astype(np.intp)]
+    return tuple(rows[..., i] for i in range(rows.shape[-1]))
+
+
 def d_tan(x: Any, F: Any) -> Any:
-    c = F.cos(x)
-    return 1.0 / (c * c)
+    a = abs(x)
+    _, e = F.frexp(a)
+    s = F.maximum(e - 53.0, 0.0)
+    big_m = F.ldexp(a, -s)
+    u1, u1h, u1l, u2, u2h, u2l, u3, u3h, u3l, u4 = _ph_row(s, F)
+    # exact products M * u_i = p_i + q_i (Dekker, with the u halves from the table)
+    c = _SPLITTER * big_m
+    mh = c - (c - big_m)
+    ml = big_m - mh
+    p1 = big_m * u1
+    q1 = ((mh * u1h - p1) + mh * u1l + ml * u1h) + ml * u1l
+    p2 = big_m * u2
+    q2 = ((mh * u2h - p2) + mh * u2l + ml * u2h) + ml * u2l
+    p3 = big_m * u3
+    q3 = ((mh * u3h - p3) + mh * u3l + ml * u3h) + ml * u3l
+    p4 = big_m * u4
+    # peel off integers exactly: p1 modulo 2 (p1 < 2**54), then the integer parts of the
+    # running sum; n1 + n2 is n modulo 2
+    # (|s1|, |s2| <= 3: the add-and-subtract rounding trick is an exact rint there)
+    p1 = p1 - 2.0 * F.rint(0.5 * p1)
+    s1, t1 = two_sum(p1, q1)
+    n1 = (s1 + _RINT_MAGIC) - _RINT_MAGIC
+    s2, t2 = two_sum(s1 - n1, p2)
+    n2 = (s2 + _RINT_MAGIC) - _RINT_MAGIC
+    # G = (s2 - n2) + t1 + t2 + q2 + p3 + q3 + p4 by a cascade of error-free sums
+    g, c = two_sum(s2 - n2, t1)
+    g, d = two_sum(g, t2)
+    c = c + d
+    g, d = two_sum(g, q2)
+    c = c + d
+    g, d = two_sum(g, p3)
+    c = c + d
+    c = c + (q3 + p4)
+    gh, gl = fast_two_sum(g, c)
+    n = 0.5 * (n1 + n2)
+    odd = n != (n + _RINT_MAGIC) - _RINT_MAGIC
+    # w = (G pi/2)^2 in dd
+    rh, rl = dd_mul(gh, gl, _PIO2_HI, _PIO2_LO)
+    wh, wl = dd_mul(rh, rl, rh, rl)
+    h = _CSC2_TAIL[0]
+    for coef in _CSC2_TAIL[1:]:
+        h = h * wh + coef
+    th, tl = dd_mul(wh, wl, _THIRD_HI, _THIRD_LO)
+    th, tl = dd_add_f(th, tl, wh * wh * h)
+    nh, nl = dd_add_f(th, tl, 1.0)
+    eh, el = dd_add(nh, nl, -wh, -wl)
+    return dd_div(nh, nl, F.where(odd, wh, eh), F.where(odd, wl, el))[0]
 
 
 def d_log(x: Any, F: Any) -> Any:
@@ -147,13 +313,14 @@ def d_sqrt(x: Any, F: Any) -> Any:
     # x = m * 4**k with m in [0.25, 2), so 1/(2 sqrt x) = 2**-k * 0.5 / sqrt(m): the root is
     # corrected by the exact residual m - s*s and the quotient by its exact residual, and
     # subnormal x is as good as any other (frexp normalizes it).
+    # x = 0 gives inf; x < 0 (outside the domain) nan rather than a ValueError.
     m, e = F.frexp(x)
     k = F.rint(0.5 * e)
-    zero = x == 0.0
-    m = F.where(zero, 1.0, F.ldexp(m, e - 2.0 * k))
+    pos = x > 0.0
+    m = F.where(pos, F.ldexp(m, e - 2.0 * k), 1.0)
     sh, sl = dd_sqrt(m, 0.0, F.sqrt)
     q = dd_div(0.5, 0.0, sh, sl)[0]
-    return F.where(zero, F.inf, F.ldexp(q, -k))
+    return F.where(pos, F.ldexp(q, -k), F.where(x == 0.0, F.inf, _NAN))
 
 
 def d_cbrt(x: Any, F: Any) -> Any:

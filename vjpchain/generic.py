@@ -52,8 +52,20 @@ def _np_ops() -> Any:
     return _numpy_ops
 
 
+_KINDS: dict[type, str | None] = {float: "real", int: "real", complex: "complex"}
+
+
 def number_kind(tp: type) -> str | None:
     """Which arithmetic a value of type ``tp`` uses: real, complex, mpmath, numpy, or None."""
+    try:
+        return _KINDS[tp]
+    except KeyError:
+        kind = _number_kind(tp)
+        _KINDS[tp] = kind
+        return kind
+
+
+def _number_kind(tp: type) -> str | None:
     module = tp.__module__
     if module == "numpy" or module.startswith("numpy."):
         import numpy as np
@@ -201,10 +213,11 @@ def _via_mpc(f: Impl) -> Impl:
 
 
 def _standard(name: str, math_f: Impl | None, cmath_f: Impl | None, mp_f: Impl,
-              np_name: str | None = None, odd: bool = False, doc: str = "") -> Generic:
+              np_name: str | None = None, odd: bool = False, doc: str = "",
+              overflows: bool = False) -> Generic:
     return Generic(
         name,
-        real=_overflow_to_inf(math_f, odd) if math_f else None,
+        real=_overflow_to_inf(math_f, odd) if math_f and overflows else math_f,
         complex=cmath_f,
         mp=mp_f,
         numpy=_numpy_ufunc(np_name or name),
@@ -235,8 +248,8 @@ def _accurate(name: str, kernel: Callable[[Any, Any], Any], formula: Impl | None
 sin = _standard("sin", math.sin, cmath.sin, mpmath.sin)
 cos = _standard("cos", math.cos, cmath.cos, mpmath.cos)
 tan = _standard("tan", math.tan, cmath.tan, mpmath.tan)
-exp = _standard("exp", math.exp, cmath.exp, mpmath.exp)
-expm1 = _standard("expm1", math.expm1, None, mpmath.expm1)
+exp = _standard("exp", math.exp, cmath.exp, mpmath.exp, overflows=True)
+expm1 = _standard("expm1", math.expm1, None, mpmath.expm1, overflows=True)
 expm1._impls[COMPLEX] = _via_mpc(mpmath.expm1)
 log = _standard("log", math.log, cmath.log, mpmath.log)
 log2 = _standard("log2", math.log2, lambda z: cmath.log(z) / math.log(2.0),
@@ -253,8 +266,8 @@ def _cbrt_mp(x: Any) -> Any:
 
 cbrt = _standard("cbrt", math.cbrt, _via_mpc(mpmath.cbrt), _cbrt_mp,
                  doc="cbrt(x): the real cube root of a real x; the principal root of a complex.")
-sinh = _standard("sinh", math.sinh, cmath.sinh, mpmath.sinh, odd=True)
-cosh = _standard("cosh", math.cosh, cmath.cosh, mpmath.cosh)
+sinh = _standard("sinh", math.sinh, cmath.sinh, mpmath.sinh, odd=True, overflows=True)
+cosh = _standard("cosh", math.cosh, cmath.cosh, mpmath.cosh, overflows=True)
 tanh = _standard("tanh", math.tanh, cmath.tanh, mpmath.tanh)
 asin = _standard("asin", math.asin, cmath.asin, mpmath.asin, "arcsin")
 acos = _standard("acos", math.acos, cmath.acos, mpmath.acos, "arccos")
@@ -268,7 +281,8 @@ def _exp2_mp(x: Any) -> Any:
     return mpmath.power(2, x)
 
 
-exp2 = _standard("exp2", math.exp2, lambda z: cmath.exp(z * math.log(2.0)), _exp2_mp)
+exp2 = _standard("exp2", math.exp2, lambda z: cmath.exp(z * math.log(2.0)), _exp2_mp,
+                 overflows=True)
 
 
 def _np_vectorized(f: Impl) -> Impl:
@@ -460,10 +474,30 @@ def _d_reciprocal(x: Any) -> Any:
     return -1 / (x * x)
 
 
+_private_contexts: dict[int, Any] = {}
+
+
+def _at_precision(prec: int) -> Any:
+    """A private mpmath context at ``prec`` bits: extra precision without touching mp."""
+    ctx = _private_contexts.get(prec)
+    if ctx is None:
+        ctx = mpmath.MPContext()
+        ctx.prec = prec
+        if len(_private_contexts) > 64:
+            _private_contexts.clear()
+        _private_contexts[prec] = ctx
+    return ctx
+
+
 def _d_sinc_mp(x: Any) -> Any:
     if x == 0:
         return x * 0
-    return (mpmath.cospi(x) - mpmath.sincpi(x)) / x
+    # cos(pi x) - sinc(x) cancels about 2 log2(1/|x|) bits as x -> 0: carry them as guard bits
+    # in a private context (mpmath.workprec would change the global context under threads)
+    _, e = mpmath.frexp(abs(x))
+    ctx = _at_precision(mpmath.mp.prec + 2 * max(0, -int(e)) + 16)
+    xe = ctx.mpmathify(x)
+    return mpmath.mpmathify((ctx.cospi(xe) - ctx.sincpi(xe)) / xe)
 
 
 def _trigamma_mp(x: Any) -> Any:

@@ -67,7 +67,9 @@ class Rule:
         primal: ``x -> y`` when the rule was declared from a derivative, else None.
         derivative: ``(x, y) -> dy/dx`` when declared from a derivative, else None. The
             interpreter then stores only this number per step (no closure).
-        formula: the derivative as text, for listings (``"cos(x)"``).
+        formula: the derivative as an expression in ``x`` (Python syntax, ``"cos(x)"``);
+            empty when unknown.
+        primal_formula: the primal as an expression in ``x`` (``"sin(x)"``).
         domain: where the primitive is defined on the reals, for checks.
         ulps: the accuracy promised for the float64 derivative (max error in ULPs).
         keys: every key the rule is registered under.
@@ -81,6 +83,7 @@ class Rule:
     domain: Domain = REALS
     ulps: float = 1.0
     keys: tuple[Any, ...] = field(default=())
+    primal_formula: str = ""
 
     def __call__(self, x: Any) -> tuple[Any, Pullback]:
         return self.vjp(x)
@@ -145,6 +148,10 @@ class Parametric:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(repr(p) for p in self.params())})"
 
+    def formulas(self) -> tuple[str, str]:
+        """``(primal, derivative)`` as expressions in ``x`` with the parameters filled in."""
+        return f"{self!r}(x)", ""
+
 
 def _plain(value: Any) -> Any:
     """A parameter as the user wrote it; numbers are checked so errors surface early."""
@@ -177,6 +184,10 @@ class power(Parametric):  # noqa: N801 - reads as the function it stands for
         if kind is None:
             G.sqrt(x)  # raises the generic functions' TypeError
         return x ** self.p
+
+    def formulas(self) -> tuple[str, str]:
+        p = self.p
+        return f"x**{p!r}", f"{p!r}*x**({p!r} - 1)"
 
     def derivative(self, x: Any, y: Any) -> Any:
         p = self.p
@@ -213,6 +224,9 @@ class scale(Parametric):  # noqa: N801
     def __call__(self, x: Any) -> Any:
         return self.a * x
 
+    def formulas(self) -> tuple[str, str]:
+        return f"{self.a!r}*x", repr(self.a)
+
     def derivative(self, x: Any, y: Any) -> Any:
         return self.a
 
@@ -231,6 +245,9 @@ class shift(Parametric):  # noqa: N801
 
     def __call__(self, x: Any) -> Any:
         return x + self.b
+
+    def formulas(self) -> tuple[str, str]:
+        return f"x + {self.b!r}", "1"
 
     def derivative(self, x: Any, y: Any) -> Any:
         return 1.0
@@ -275,7 +292,8 @@ def primitive(fn: Callable[[Any], Any], derivative: Derivative, *, name: str | N
     """
     label: str = name or getattr(fn, "__name__", None) or "primitive"
     rule = Rule(label, _rule_from_derivative(label, fn, derivative), primal=fn,
-                derivative=derivative, formula=formula, domain=domain)
+                derivative=derivative, formula=formula, domain=domain,
+                primal_formula=f"{label}(x)")
     return Primitive(label, fn, rule)
 
 
@@ -351,10 +369,11 @@ class Registry:
         except KeyError:
             pass
         name = repr(primitive)
+        primal_text, formula = primitive.formulas()
         rule = Rule(name, _rule_from_derivative(name, primitive, primitive.derivative),
-                    primal=primitive, derivative=primitive.derivative,
-                    formula=type(primitive).formula, domain=family.domain, ulps=family.ulps,
-                    keys=(primitive,))
+                    primal=primitive, derivative=primitive.derivative, formula=formula,
+                    domain=family.domain, ulps=family.ulps, keys=(primitive,),
+                    primal_formula=primal_text)
         with self._lock:
             if len(self._bound) > 4096:
                 self._bound.clear()
@@ -469,7 +488,8 @@ class Registry:
             raise TypeError(f"a rule must be callable x -> (y, pullback) (got {rule!r})")
         label = name or _default_name(primitive)
         self._add(Rule(label, rule, formula=formula, domain=domain, ulps=ulps,
-                       keys=self._keys_for(primitive, label, aliases)), replace)
+                       keys=self._keys_for(primitive, label, aliases),
+                       primal_formula=f"{label}(x)"), replace)
         return rule
 
     @overload
@@ -528,8 +548,9 @@ class Registry:
             )
         label = name or _default_name(primitive)
         rule = Rule(label, _rule_from_derivative(label, fn, derivative), primal=fn,
-                    derivative=derivative, formula=formula or getattr(derivative, "__name__", ""),
-                    domain=domain, ulps=ulps, keys=self._keys_for(primitive, label, aliases))
+                    derivative=derivative, formula=formula, domain=domain, ulps=ulps,
+                    keys=self._keys_for(primitive, label, aliases),
+                    primal_formula=f"{label}(x)")
         return self._add(rule, replace)
 
     def unregister(self, primitive: Any) -> Rule:
@@ -578,6 +599,9 @@ _EXP2_DERIV_MAX = 1024.5287663729448  # ln2 * 2**x overflows beyond
 _HALF_PI = math.pi / 2
 
 
+_PRIMAL_TEXT = {"neg": "-x", "square": "x**2", "reciprocal": "1/x"}
+
+
 def _builtin(name: str, primal: G.Generic, derivative: Derivative, formula: str, *,
              aliases: tuple[Any, ...] = (), domain: Domain = REALS, ulps: float = 1.0) -> None:
     keys = [primal, name, *aliases]
@@ -587,7 +611,7 @@ def _builtin(name: str, primal: G.Generic, derivative: Derivative, formula: str,
             keys.append(fn)
     rule = Rule(name, _rule_from_derivative(name, primal, derivative), primal=primal,
                 derivative=derivative, formula=formula, domain=domain, ulps=ulps,
-                keys=tuple(keys))
+                keys=tuple(keys), primal_formula=_PRIMAL_TEXT.get(name, f"{name}(x)"))
     default_registry._add(rule, replace=False)
 
 
@@ -596,57 +620,57 @@ _NOT_THE_SAME: dict[Any, tuple[str, ...]] = {mpmath: ("sinc",)}
 
 _builtin("sin", G.sin, lambda x, y: G.cos(x), "cos(x)")
 _builtin("cos", G.cos, lambda x, y: -G.sin(x), "-sin(x)")
-_builtin("tan", G.tan, lambda x, y: G.d_tan(x), "1/cos(x)^2", ulps=2.0,
+_builtin("tan", G.tan, lambda x, y: G.d_tan(x), "1/cos(x)**2", ulps=2.0,
          domain=Domain(special=(_HALF_PI, -_HALF_PI, 3 * _HALF_PI, 1e22)))
 _builtin("exp", G.exp, lambda x, y: y, "exp(x)", domain=Domain(hi=_MAX_EXP, include_hi=True))
-_builtin("exp2", G.exp2, lambda x, y: G.d_exp2(x), "ln(2) 2^x",
+_builtin("exp2", G.exp2, lambda x, y: G.d_exp2(x), "log(2)*2**x",
          domain=Domain(hi=_EXP2_DERIV_MAX, special=(1024.5, 1024.0, 1023.99, -1074.0, -1022.5)))
 _builtin("expm1", G.expm1, lambda x, y: G.exp(x), "exp(x)",
          domain=Domain(hi=_MAX_EXP, include_hi=True, special=(-40.0, -745.0)))
 _builtin("log", G.log, lambda x, y: G.d_log(x), "1/x", domain=Domain(0.0))
-_builtin("log2", G.log2, lambda x, y: G.d_log2(x), "1/(x ln 2)", domain=Domain(0.0))
-_builtin("log10", G.log10, lambda x, y: G.d_log10(x), "1/(x ln 10)", domain=Domain(0.0))
+_builtin("log2", G.log2, lambda x, y: G.d_log2(x), "1/(x*log(2))", domain=Domain(0.0))
+_builtin("log10", G.log10, lambda x, y: G.d_log10(x), "1/(x*log(10))", domain=Domain(0.0))
 _builtin("log1p", G.log1p, lambda x, y: G.d_log1p(x), "1/(1 + x)", domain=Domain(-1.0))
-_builtin("sqrt", G.sqrt, lambda x, y: G.d_sqrt(x), "1/(2 sqrt(x))",
+_builtin("sqrt", G.sqrt, lambda x, y: G.d_sqrt(x), "1/(2*sqrt(x))",
          domain=Domain(0.0, include_lo=True))
-_builtin("cbrt", G.cbrt, lambda x, y: G.d_cbrt(x), "1/(3 cbrt(x)^2)")
+_builtin("cbrt", G.cbrt, lambda x, y: G.d_cbrt(x), "1/(3*cbrt(x)**2)")
 _builtin("sinh", G.sinh, lambda x, y: G.d_sinh(x), "cosh(x)",
          domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
 _builtin("cosh", G.cosh, lambda x, y: G.d_cosh(x), "sinh(x)",
          domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
-_builtin("tanh", G.tanh, lambda x, y: G.d_tanh(x), "sech(x)^2",
+_builtin("tanh", G.tanh, lambda x, y: G.d_tanh(x), "sech(x)**2",
          domain=Domain(special=(19.0, 20.0, 355.0, 372.0)))
-_builtin("asin", G.asin, lambda x, y: G.d_asin(x), "1/sqrt(1 - x^2)",
+_builtin("asin", G.asin, lambda x, y: G.d_asin(x), "1/sqrt(1 - x**2)",
          aliases=("arcsin",), domain=Domain(-1.0, 1.0, True, True))
-_builtin("acos", G.acos, lambda x, y: G.d_acos(x), "-1/sqrt(1 - x^2)",
+_builtin("acos", G.acos, lambda x, y: G.d_acos(x), "-1/sqrt(1 - x**2)",
          aliases=("arccos",), domain=Domain(-1.0, 1.0, True, True))
-_builtin("atan", G.atan, lambda x, y: G.d_atan(x), "1/(1 + x^2)", aliases=("arctan",),
+_builtin("atan", G.atan, lambda x, y: G.d_atan(x), "1/(1 + x**2)", aliases=("arctan",),
          domain=Domain(special=(1.34e154, 1e160, 2e161)))
-_builtin("asinh", G.asinh, lambda x, y: G.d_asinh(x), "1/sqrt(1 + x^2)",
+_builtin("asinh", G.asinh, lambda x, y: G.d_asinh(x), "1/sqrt(1 + x**2)",
          aliases=("arcsinh",), domain=Domain(special=(1e200, -1e200, 1.34e154)))
-_builtin("acosh", G.acosh, lambda x, y: G.d_acosh(x), "1/sqrt(x^2 - 1)",
+_builtin("acosh", G.acosh, lambda x, y: G.d_acosh(x), "1/sqrt(x**2 - 1)",
          aliases=("arccosh",), domain=Domain(1.0, include_lo=True, special=(1e300,)))
-_builtin("atanh", G.atanh, lambda x, y: G.d_atanh(x), "1/(1 - x^2)", aliases=("arctanh",),
+_builtin("atanh", G.atanh, lambda x, y: G.d_atanh(x), "1/(1 - x**2)", aliases=("arctanh",),
          domain=Domain(-1.0, 1.0))
-_builtin("erf", G.erf, lambda x, y: G.d_erf(x), "2/sqrt(pi) exp(-x^2)",
+_builtin("erf", G.erf, lambda x, y: G.d_erf(x), "2/sqrt(pi)*exp(-x**2)",
          domain=Domain(special=(26.5, 27.2, -27.2)))
-_builtin("erfc", G.erfc, lambda x, y: G.d_erfc(x), "-2/sqrt(pi) exp(-x^2)",
+_builtin("erfc", G.erfc, lambda x, y: G.d_erfc(x), "-2/sqrt(pi)*exp(-x**2)",
          domain=Domain(special=(26.5, 27.2, -27.2)))
-_builtin("sigmoid", G.sigmoid, lambda x, y: G.d_sigmoid(x), "sigmoid(x) (1 - sigmoid(x))",
+_builtin("sigmoid", G.sigmoid, lambda x, y: G.d_sigmoid(x), "sigmoid(x)*(1 - sigmoid(x))",
          aliases=("logistic", "expit"), domain=Domain(special=(-745.0, 40.0, 710.0)))
 _builtin("softplus", G.softplus, lambda x, y: G.d_softplus(x), "sigmoid(x)",
          domain=Domain(special=(-745.0, 37.0, 710.0)))
-_builtin("abs", G.absolute, lambda x, y: G.sign(x), "sign(x) (0 at 0)",
+_builtin("abs", G.absolute, lambda x, y: G.sign(x), "sign(x)",
          aliases=(builtins.abs, operator.abs, "absolute", mpmath.fabs, math.fabs))
 _builtin("neg", G.neg, lambda x, y: -1.0, "-1", aliases=(operator.neg, "negative"))
-_builtin("square", G.square, lambda x, y: 2 * x, "2 x")
-_builtin("reciprocal", G.reciprocal, lambda x, y: G.d_reciprocal(x), "-1/x^2",
+_builtin("square", G.square, lambda x, y: 2 * x, "2*x")
+_builtin("reciprocal", G.reciprocal, lambda x, y: G.d_reciprocal(x), "-1/x**2",
          domain=Domain(excluded=(0.0,)))
 _builtin("lgamma", G.lgamma, lambda x, y: G.digamma(x), "digamma(x)",
-         aliases=("gammaln",), ulps=32.0, domain=Domain(excluded_integers_below=0.0))
+         aliases=("gammaln",), domain=Domain(excluded_integers_below=0.0))
 _builtin("digamma", G.digamma, lambda x, y: G.trigamma(x), "trigamma(x)",
          aliases=("psi",), domain=Domain(excluded_integers_below=0.0))
-_builtin("sinc", G.sinc, lambda x, y: G.d_sinc(x), "(cos(pi x) - sinc(x))/x",
+_builtin("sinc", G.sinc, lambda x, y: G.d_sinc(x), "(cos(pi*x) - sinc(x))/x",
          aliases=(mpmath.sincpi,), domain=Domain(special=(1e15 + 0.5, 4503599627370495.5, 1e-8)))
 
 
@@ -657,7 +681,7 @@ def _family(cls: type[Parametric], domain: Domain = REALS) -> None:
         raise TypeError(f"{name} needs parameters: use {name}(...) in the chain")
 
     default_registry._add(Rule(name, family_rule, formula=cls.formula, domain=domain,
-                               keys=(cls,)), replace=False)
+                               keys=(cls,), primal_formula=f"{name}(x)"), replace=False)
 
 
 _family(power, Domain(0.0))

@@ -74,6 +74,8 @@ def _fail(exc: BaseException, i: int, prim: Any, x: Any,
     """Turn an error raised at chain[i] into one that says where and what to do."""
     where = f"chain[{i}] ({primitive_name(prim)}, input {x!r})"
     if isinstance(exc, UnknownPrimitiveError):
+        if getattr(prim, "__hash__", None) is None:
+            return UnknownPrimitiveError(f"at chain[{i}] (input {x!r}): {exc}")
         return UnknownPrimitiveError(
             registry._unknown_message(prim, f" at chain[{i}] (input {x!r})"))
     if isinstance(exc, UnsupportedTypeError):

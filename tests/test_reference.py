@@ -1,0 +1,123 @@
+"""Reference checks: ULP errors, check_rule catching wrong rules, check_chain attribution."""
+
+import math
+
+import mpmath
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import vjpchain as vc
+from vjpchain.finite import central_difference
+from vjpchain.reference import (
+    assert_rule_accurate,
+    check_chain,
+    check_rule,
+    float_ulp,
+    ulp_error,
+)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_ulp_error_of_a_float_against_itself_is_zero(x):
+    assert ulp_error(x, mpmath.mpf(x)) == 0.0
+
+
+@given(st.floats(min_value=1e-300, max_value=1e300))
+def test_next_float_is_one_ulp_away(x):
+    assert ulp_error(math.nextafter(x, math.inf), mpmath.mpf(x)) in (1.0, 2.0)
+    assert float_ulp(mpmath.mpf(x)) == mpmath.mpf(math.ulp(x))
+
+
+def test_ulp_error_of_infinities():
+    assert ulp_error(math.inf, mpmath.mpf(10) ** 400) == 0.0
+    assert ulp_error(math.inf, mpmath.mpf(1)) == math.inf
+    assert ulp_error(math.nan, mpmath.mpf(1)) == math.inf
+    assert ulp_error(0.0, mpmath.mpf(2) ** -1080) < 1  # rounds to zero: under half a subnormal ulp
+
+
+WRONG_RULES = {
+    "sign flipped": ("sin", lambda x, y: -vc.cos(x)),
+    "cos for sin": ("cos", lambda x, y: vc.cos(x)),
+    "textbook tanh": ("tanh", lambda x, y: 1 - y * y),
+    "off by 1e-9": ("exp", lambda x, y: y * (1 + 1e-9)),
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG_RULES), ids=list(WRONG_RULES))
+def test_check_rule_flags_wrong_rules(case):
+    name, wrong = WRONG_RULES[case]
+    mine = vc.default_registry.copy()
+    mine.scalar_rule(name, wrong, primal=vc.default_registry.lookup(name).primal, replace=True)
+    report = check_rule(name, rules=mine, n=120)
+    assert not report.passed
+    assert report.max_ulps > 1
+    with pytest.raises(AssertionError, match=name):
+        assert_rule_accurate(name, rules=mine, n=60)
+
+
+def test_tanh_tail_bug_is_invisible_to_float_differences_but_not_to_check_rule():
+    """Central differences give 0.0 for tanh'(20), exactly what 1 - tanh**2 gives."""
+    wrong = vc.default_registry.copy()
+    wrong.scalar_rule("tanh", lambda x, y: 1 - y * y, primal=vc.tanh, replace=True)
+    fd = central_difference([math.tanh], 20.0)
+    assert fd == 0.0 == vc.grad(["tanh"], 20.0, rules=wrong)
+    report = check_rule("tanh", [20.0], rules=wrong)
+    assert not report.passed and report.worst[0] == 20.0
+    assert check_rule("tanh", [20.0]).passed
+
+
+def test_check_rule_on_a_user_primitive_uses_mpmath_diff():
+    mine = vc.default_registry.copy()
+    mine.scalar_rule("softsign", lambda x, y: 1 / (1 + abs(x)) ** 2,
+                     primal=lambda x: x / (1 + abs(x)))
+    report = check_rule("softsign", [0.5, -3.0, 1e-5, 1e10], rules=mine)
+    assert "mpmath.diff" in report.reference_kind
+    assert report.passed, report.table()
+
+
+def test_check_rule_on_a_float_only_primal_says_so():
+    mine = vc.default_registry.copy()
+    mine.scalar_rule("fsin", lambda x, y: math.cos(x), primal=lambda x: math.sin(float(x)))
+    report = check_rule("fsin", [0.5, 1.5, -2.0], rules=mine, ulps=1e5)
+    assert "central difference" in report.reference_kind
+    assert report.passed, report.table()
+    bad = vc.default_registry.copy()
+    bad.scalar_rule("fsin", lambda x, y: math.cos(x) * (1 + 1e-6),
+                    primal=lambda x: math.sin(float(x)))
+    assert not check_rule("fsin", [0.5, 1.5], rules=bad, ulps=1e5).passed
+
+
+def test_report_table_and_summary_are_readable():
+    report = check_rule("sqrt", [1.0, 4.0, 1e-310])
+    text = str(report)
+    assert "sqrt" in text and "ulps" in text and "ok" in text
+    assert report.median_ulps <= report.max_ulps <= 1
+
+
+def test_check_chain_accurate_chain():
+    report = check_chain([math.sin, math.sin, math.exp], 2.0)
+    assert report.ulps < 2 and report.culprit is None and "accurate" in report.diagnosis
+    assert len(report.steps) == 3
+    assert report.derivative == vc.grad([math.sin, math.sin, math.exp], 2.0)
+
+
+def test_check_chain_names_the_wrong_rule():
+    wrong = vc.default_registry.copy()
+    wrong.scalar_rule("tanh", lambda x, y: 1 - y * y, primal=vc.tanh, replace=True)
+    report = check_chain(["exp", "tanh", "sin"], 3.0, rules=wrong)
+    assert report.culprit == 1 and "rule itself" in report.diagnosis
+    assert report.steps[1].rule_ulps > 1e6
+
+
+def test_check_chain_names_the_cancelling_step():
+    """x**2 rounds away 2**-60 near 1, x - 1 then cancels, and sqrt's derivative, sensitive to
+    its input, turns that into a large error: the report names the cancelling shift."""
+    report = check_chain(["square", vc.shift(-1.0), "sqrt"], 1 + 2.0 ** -30)
+    assert report.steps[2].rule_ulps <= 1 and report.steps[2].local_ulps > 1e5
+    assert report.culprit == 1 and "cancels" in report.diagnosis and "sqrt" in report.diagnosis
+
+
+def test_check_chain_reports_overflow():
+    report = check_chain(["exp", "exp"], 10.0)
+    assert report.culprit == 1 and "overflow" in report.diagnosis

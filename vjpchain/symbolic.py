@@ -1,0 +1,116 @@
+"""Closed-form derivatives of chains, built from the primitives' own declarations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from .rules import Registry, default_registry
+
+__all__ = ["derivative_expression", "primal_expression", "sympy_derivative"]
+
+_X = re.compile(r"\bx\b")
+_ATOM = re.compile(r"^(x|[A-Za-z_][A-Za-z_0-9]*\(.*\)|[0-9.]+)$")
+
+
+_ALONE = re.compile(r"(?<=\()x(?=\))")
+
+
+def _substitute(template: str, inner: str) -> str:
+    """``template`` with the variable x replaced by ``inner`` (parenthesized when needed)."""
+    wrapped = inner if _is_atom(inner) else f"({inner})"
+    marker = "\0"
+    text = _ALONE.sub(marker, template)  # a whole call argument needs no extra parentheses
+    return _X.sub(lambda _: wrapped, text).replace(marker, inner)
+
+
+def _is_atom(text: str) -> bool:
+    if not _ATOM.match(text):
+        return False
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and ch == ")" and i != len(text) - 1:
+            return False  # f(x) + g(x) is not one call
+    return True
+
+
+def _factor(text: str) -> str:
+    return text if _is_atom(text) or re.fullmatch(r"[^+\- ]+", text) else f"({text})"
+
+
+def primal_expression(chain: Iterable[Any], *, rules: Registry | None = None) -> str:
+    """The chain as one expression in x: ``[sin, sin, exp]`` -> ``exp(sin(sin(x)))``."""
+    registry = rules or default_registry
+    expr = "x"
+    for prim in chain:
+        rule = registry.lookup(prim)
+        expr = _substitute(rule.primal_formula or f"{rule.name}(x)", expr)
+    return expr
+
+
+def derivative_expression(chain: Iterable[Any], *, rules: Registry | None = None) -> str:
+    """The chain rule written out, outermost factor first.
+
+    Each factor is the primitive's declared derivative at its input; a primitive declared
+    without a formula appears as a named placeholder such as ``softsign'(x)``.
+
+    Example:
+        >>> from math import sin, exp
+        >>> derivative_expression([sin, sin, exp])
+        'exp(sin(sin(x))) * cos(sin(x)) * cos(x)'
+    """
+    registry = rules or default_registry
+    factors = []
+    expr = "x"
+    for prim in chain:
+        rule = registry.lookup(prim)
+        formula = rule.formula or f"{rule.name}'(x)"
+        factor = _substitute(formula, expr)
+        if factor != "1":
+            factors.append(_factor(factor))
+        expr = _substitute(rule.primal_formula or f"{rule.name}(x)", expr)
+    if not factors:
+        return "1"
+    return " * ".join(reversed(factors))
+
+
+def _sympy_namespace(sympy: Any, x: Any) -> dict[str, Any]:
+    def lam(body: Any) -> Any:
+        return sympy.Lambda(x, body)
+
+    return {
+        "x": x, "pi": sympy.pi,
+        "sigmoid": lam(1 / (1 + sympy.exp(-x))),
+        "softplus": lam(sympy.log(1 + sympy.exp(x))),
+        "sinc": lam(sympy.sin(sympy.pi * x) / (sympy.pi * x)),  # normalized, unlike sympy's
+        "trigamma": lam(sympy.polygamma(1, x)),
+        "exp2": lam(2 ** x), "log2": lam(sympy.log(x, 2)), "log10": lam(sympy.log(x, 10)),
+        "log1p": lam(sympy.log(1 + x)), "expm1": lam(sympy.exp(x) - 1),
+        "lgamma": lam(sympy.loggamma(x)), "cbrt": lam(sympy.real_root(x, 3)),
+        "abs": sympy.Abs, "sign": sympy.sign, "sech": sympy.sech,
+        "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan, "asinh": sympy.asinh,
+        "acosh": sympy.acosh, "atanh": sympy.atanh, "digamma": sympy.digamma,
+    }
+
+
+def sympy_derivative(chain: Iterable[Any], *, rules: Registry | None = None) -> Any:
+    """The derivative as a sympy expression in the symbol ``x`` (needs the optional sympy).
+
+    Raises:
+        ImportError: sympy is not installed (``pip install 'vjpchain[symbolic]'``).
+        ValueError: a primitive has no formula, so no closed form exists here.
+    """
+    try:
+        import sympy
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "sympy_derivative needs sympy: pip install 'vjpchain[symbolic]'"
+        ) from exc
+    text = derivative_expression(chain, rules=rules)
+    if "'" in text:
+        raise ValueError(f"no closed form: a primitive has no declared formula ({text})")
+    x = sympy.Symbol("x", real=True)
+    return sympy.sympify(text, locals=_sympy_namespace(sympy, x))
