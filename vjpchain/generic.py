@@ -18,8 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 import mpmath
-from mpmath.ctx_mp_python import mpc as _mpc
-from mpmath.ctx_mp_python import mpf as _mpf
 
 from . import _kern_alg as KA
 from . import _kern_exp as KE
@@ -36,6 +34,11 @@ __all__ = [
 ]
 
 Impl = Callable[[Any], Any]
+
+# mpmath's real and complex number types, from any context (mp, or a private MPContext):
+# the shared base classes where this mpmath version has them, else the mp context's own.
+_mpf: Any = getattr(mpmath.ctx_mp_python, "_mpf", type(mpmath.mpf(1)))
+_mpc: Any = getattr(mpmath.ctx_mp_python, "_mpc", type(mpmath.mpc(1)))
 
 # The four kinds of number a generic function knows.
 REAL, COMPLEX, MP, NUMPY = "real", "complex", "mpmath", "numpy"
