@@ -33,7 +33,8 @@ def test_stencils_reach_their_expected_accuracy(x):
     assert abs(central_difference(CHAIN, x) - d) < 1e-9 * scale
     assert abs(central_difference_high(CHAIN, x, order=4) - d) < 1e-11 * scale
     assert abs(central_difference_high(CHAIN, x, order=8) - d) < 1e-12 * scale
-    assert abs(complex_step(CHAIN, x) - d) < 4e-16 * scale
+    # complex step has no cancellation: only the complex functions' own roundings remain
+    assert abs(complex_step(CHAIN, x) - d) <= 4 * math.ulp(scale)
 
 
 def test_one_sided_next_to_a_domain_edge():

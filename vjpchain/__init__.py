@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from .domain import Domain
+from .dual import Dual
 from .errors import (
     DuplicateRuleError,
     PrimitiveDomainError,
@@ -26,6 +27,7 @@ from .generic import (
     asin,
     asinh,
     atan,
+    atan2,
     atanh,
     cbrt,
     cos,
@@ -36,11 +38,14 @@ from .generic import (
     exp,
     exp2,
     expm1,
+    hypot,
     lgamma,
     log,
     log1p,
     log2,
     log10,
+    maximum,
+    minimum,
     neg,
     reciprocal,
     sigmoid,
@@ -68,7 +73,16 @@ from .rules import (
     shift,
     unregister,
 )
-from .transforms import ChainPullback, grad, jvp, val_and_grad, vjp
+from .transforms import (
+    ChainPullback,
+    derivative,
+    grad,
+    hessian,
+    hvp,
+    jvp,
+    val_and_grad,
+    vjp,
+)
 
 __version__ = "0.1.0"
 
@@ -80,7 +94,8 @@ def rules_table(rules: Registry | None = None) -> list[tuple[str, str, str]]:
 
 
 __all__ = [
-    "vjp", "val_and_grad", "grad", "jvp", "ChainPullback",
+    "vjp", "val_and_grad", "grad", "jvp", "ChainPullback", "derivative", "hvp", "hessian",
+    "Dual", "atan2", "hypot", "maximum", "minimum",
     "Registry", "Rule", "default_registry", "register", "scalar_rule", "unregister",
     "primitive", "Primitive", "Parametric", "power", "scale", "shift", "Domain",
     "Generic", "rules_table",

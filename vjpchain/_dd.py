@@ -355,6 +355,9 @@ def dd_log(xh: Any, xl: Any, F: Any) -> tuple[Any, Any]:
     sh, sl = two_sum(x2 - th, F.ldexp(xl, -k) - tl)
     nh, nl = dd_add(sh, sl, -bh, -bl)
     corr = (nh + nl) / x2
-    yh, yl = fast_two_sum(y0, corr - 0.5 * corr * corr)
+    # the c**2/2 term goes into the low part: next to x = 1, y0 is 0 and corr is the whole
+    # result, so folding the term into corr first would round it away
+    yh, yl = fast_two_sum(y0, corr)
+    yh, yl = fast_two_sum(yh, yl - 0.5 * corr * corr)
     bad = F.where(xh == 0.0, -F.inf, F.where(xh == F.inf, F.inf, _NAN))
     return F.where(ok, yh, bad), F.where(ok, yl, 0.0)

@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -217,12 +218,13 @@ def _cmd_grad(args: argparse.Namespace) -> int:
             if args.dps is None:
                 record |= {"value": _json_float(r.value),
                            "derivative": _json_float(r.derivative),
-                           "reference": ref, "ulps": _json_float(r.error)}
+                           "reference": ref,
+                           "ulps": None if ref is None else _json_float(r.error)}
             else:
                 record |= {"value": mpmath.nstr(r.value, args.dps),
                            "derivative": mpmath.nstr(r.derivative, args.dps),
                            "reference": ref, "ulps": None,
-                           "rel_error": _json_float(r.error)}
+                           "rel_error": None if ref is None else _json_float(r.error)}
             records.append(record)
         print(json.dumps(records, indent=2), file=out)
         return 0
@@ -230,12 +232,12 @@ def _cmd_grad(args: argparse.Namespace) -> int:
         header = ["x", "f(x)", "f'(x)", "mpmath reference", "ulps"]
         cells = [[repr(r.x), repr(r.value), repr(r.derivative),
                   "n/a" if r.reference is None else mpmath.nstr(r.reference, _TABLE_REF_DIGITS),
-                  f"{r.error:.2f}"] for r in rows]
+                  "n/a" if r.reference is None else f"{r.error:.2f}"] for r in rows]
     else:
         header = ["x", "f(x)", "f'(x)", "mpmath reference", "rel. error"]
         cells = [[repr(r.x), mpmath.nstr(r.value, args.dps), mpmath.nstr(r.derivative, args.dps),
                   "n/a" if r.reference is None else mpmath.nstr(r.reference, args.dps + 5),
-                  f"{r.error:.2e}"] for r in rows]
+                  "n/a" if r.reference is None else f"{r.error:.2e}"] for r in rows]
     _table(header, cells, out)
     return 0
 
@@ -252,32 +254,78 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 # --- check ---------------------------------------------------------------------------------
 
 
-class _Progress:
-    """Progress on stderr, shown only once the command has run for more than a second."""
+_PROGRESS_DELAY = 1.0  # seconds before progress appears; tests shorten it
 
-    def __init__(self, stream: TextIO, delay: float = 1.0) -> None:
+
+class _Progress:
+    """Progress on stderr once the command has run longer than a second.
+
+    A daemon thread writes it, so that a single slow primitive shows progress too: on a
+    terminal one line rewritten in place, elsewhere one line per primitive.
+    """
+
+    def __init__(self, stream: TextIO, delay: float | None = None) -> None:
         self.stream = stream
+        self.delay = _PROGRESS_DELAY if delay is None else delay
         self.start = _now()
-        self.delay = delay
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.text = ""
+        self.written = ""
         self.shown = False
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="vjpchain-progress", daemon=True)
+
+    def __enter__(self) -> _Progress:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+        self.clear()
 
     def update(self, text: str) -> None:
-        elapsed = _now() - self.start
-        if elapsed <= self.delay:
-            return
-        line = f"{text} ({elapsed:.0f} s)"
-        if self.tty:
-            self.stream.write(f"\r\x1b[K{line}")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-        self.shown = True
+        with self.lock:
+            self.text = text
+        self.tick()
 
-    def done(self) -> None:
+    def _run(self) -> None:
+        while not self.stopped.wait(min(0.25, max(self.delay / 4, 0.01))):
+            self.tick()
+
+    def tick(self) -> None:
+        """Write the current text if the delay has passed and there is something new."""
+        with self.lock:
+            elapsed = _now() - self.start
+            if elapsed <= self.delay or not self.text or self.stopped.is_set():
+                return
+            if self.tty:
+                self.stream.write(f"\r\x1b[K{self.text} ({elapsed:.0f} s)")
+            elif self.text != self.written:
+                self.stream.write(f"{self.text} ({elapsed:.0f} s)\n")
+            else:
+                return
+            self.stream.flush()
+            self.written = self.text
+            self.shown = True
+
+    def clear(self) -> None:
+        """Erase the progress line on a terminal."""
+        with self.lock:
+            self._clear()
+
+    def _clear(self) -> None:
         if self.shown and self.tty:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+        self.shown = False
+
+    def emit(self, line: str) -> None:
+        """Print a result line on stdout, with no progress line in the way."""
+        with self.lock:
+            self._clear()
+            print(line, flush=True)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -304,27 +352,24 @@ def _cmd_check(args: argparse.Namespace) -> int:
     header = (f"{'primitive':<{width}}  {'points':>6}  {'max ulps':>9}  {'median':>7}  "
               f"{'worst x':>24}  {'tolerance':>9}  result")
     print(header)
-    progress = _Progress(sys.stderr)
     failed = 0
-    for i, name in enumerate(names):
-        progress.update(f"vjpchain check: {name} ({i + 1}/{len(names)})")
-        try:
-            report = check_rule(name, dps=args.dps)
-        except Exception as exc:  # a crash in one rule must not hide the others' results
-            failed += 1
-            progress.done()
-            print(f"{name:<{width}}  ERROR: {type(exc).__name__}: {exc}", flush=True)
-            continue
-        worst_x = report.worst[0] if report.worst else math.nan
-        ok = bool(report.passed)
-        failed += not ok
-        progress.done()
-        print(f"{name:<{width}}  {len(report.rows):>6}  {report.max_ulps:>9.2f}  "
-              f"{report.median_ulps:>7.2f}  {worst_x!r:>24}  {report.tolerance:>9.2f}  "
-              f"{'ok' if ok else 'FAIL'}", flush=True)
-        if args.verbose or not ok:
-            print(str(report), flush=True)
-    progress.done()
+    with _Progress(sys.stderr) as progress:
+        for i, name in enumerate(names):
+            progress.update(f"vjpchain check: {name} ({i + 1}/{len(names)})")
+            try:
+                report = check_rule(name, dps=args.dps)
+            except Exception as exc:  # a crash in one rule must not hide the other results
+                failed += 1
+                progress.emit(f"{name:<{width}}  ERROR: {type(exc).__name__}: {exc}")
+                continue
+            worst_x = report.worst[0] if report.worst else math.nan
+            ok = bool(report.passed)
+            failed += not ok
+            progress.emit(f"{name:<{width}}  {len(report.rows):>6}  {report.max_ulps:>9.2f}  "
+                          f"{report.median_ulps:>7.2f}  {worst_x!r:>24}  "
+                          f"{report.tolerance:>9.2f}  {'ok' if ok else 'FAIL'}")
+            if args.verbose or not ok:
+                progress.emit(str(report))
     print(f"{len(names) - failed} ok, {failed} failed")
     return 1 if failed else 0
 

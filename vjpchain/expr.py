@@ -391,8 +391,10 @@ class _Parser:
             return self.fold(op, left.value, right.value)
         if isinstance(left, _Chain) and isinstance(right, _Chain):
             raise self.error(f"both sides of {sym} depend on x", op.pos, TRACED)
+        # parameters are float64, as the chain computes: shift(1) and shift(1.0) are equal
+        # primitives, and a registry names a parametric rule after the first one it sees
         if isinstance(left, _Chain):
-            chain, c = left.steps, right.value  # type: ignore[union-attr]
+            chain, c = left.steps, float(right.value)  # type: ignore[union-attr]
             if sym == "+":
                 return _Chain([*chain, shift(c)])
             if sym == "-":
@@ -404,7 +406,7 @@ class _Parser:
                     raise self.error("division by zero", op.pos, "Divide by a nonzero constant")
                 return _Chain([*chain, scale(self.fold(op, 1, c).value)])
             return _Chain([*chain, power(c)])
-        chain, c = right.steps, left.value  # type: ignore[union-attr]
+        chain, c = right.steps, float(left.value)  # type: ignore[union-attr]
         if sym == "+":
             return _Chain([*chain, shift(c)])
         if sym == "-":
@@ -466,7 +468,7 @@ def parse_chain(text: str, *, rules: Registry | None = None) -> list[Any]:
     Example:
         >>> from vjpchain import val_and_grad
         >>> parse_chain('2*sin(x)**3 + 1')
-        [vjpchain.sin, power(3), scale(2), shift(1)]
+        [vjpchain.sin, power(3.0), scale(2.0), shift(1.0)]
         >>> val_and_grad(parse_chain('sin,sin,exp'), 2.0)
         (2.2013533791690376, -0.562752038662712)
     """

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import cmath
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -97,7 +98,8 @@ class Generic:
         numpy: implementation for NumPy arrays and scalars.
     """
 
-    __slots__ = ("__name__", "__qualname__", "_doc", "_impls", "_cache", "__weakref__")
+    __slots__ = ("__name__", "__qualname__", "_doc", "_impls", "_cache", "formula",
+                 "__weakref__")
 
     def __init__(
         self,
@@ -116,6 +118,9 @@ class Generic:
             REAL: real, COMPLEX: complex, MP: mp, NUMPY: numpy,
         }
         self._cache: dict[type, Impl] = {}
+        # for a helper written as a formula of other generic functions (a derivative that
+        # needs care), that formula: traced and dual numbers evaluate it step by step
+        self.formula: Impl | None = None
 
     def __call__(self, x: Any) -> Any:
         try:
@@ -126,16 +131,22 @@ class Generic:
 
     def resolve(self, tp: type) -> Impl:
         """The implementation used for arguments of type ``tp`` (raises TypeError if none)."""
+        apply = getattr(tp, "__vjpchain_apply__", None)
+        if apply is not None:
+            # traced and dual numbers (higher layers) say themselves how to apply a function
+            impl = _bind_apply(apply, self)
+            self._cache[tp] = impl
+            return impl
         kind = number_kind(tp)
-        impl = self._impls.get(kind) if kind else None
-        if impl is None:
+        found = self._impls.get(kind) if kind else None
+        if found is None:
             what = f"{kind} arguments" if kind else f"arguments of type {tp.__qualname__}"
             raise UnsupportedTypeError(
                 f"vjpchain.{self.__name__} is not defined for {what}; supported: int, float,"
                 " complex, mpmath mpf/mpc and NumPy arrays (convert the value explicitly)"
             )
-        self._cache[tp] = impl
-        return impl
+        self._cache[tp] = found
+        return found
 
     @property
     def doc(self) -> str:
@@ -146,6 +157,57 @@ class Generic:
 
     def __reduce__(self) -> str:
         return self.__name__
+
+
+def _bind_apply(apply: Callable[[Any, Any], Any], generic: Any) -> Impl:
+    def call(x: Any) -> Any:
+        return apply(generic, x)
+
+    return call
+
+
+class Generic2:
+    """A function of two numbers; the arithmetic is picked by the richer argument's kind
+    (numpy over mpmath over complex over real; traced and dual numbers say themselves)."""
+
+    __slots__ = ("__name__", "__qualname__", "_impls", "__weakref__")
+
+    def __init__(self, name: str, *, real: Callable[[Any, Any], Any] | None = None,
+                 complex: Callable[[Any, Any], Any] | None = None,
+                 mp: Callable[[Any, Any], Any] | None = None,
+                 numpy: Callable[[Any, Any], Any] | None = None) -> None:
+        self.__name__ = name
+        self.__qualname__ = name
+        self._impls = {REAL: real, COMPLEX: complex, MP: mp, NUMPY: numpy}
+
+    def __call__(self, a: Any, b: Any) -> Any:
+        for v in (a, b):
+            apply = getattr(type(v), "__vjpchain_apply2__", None)
+            if apply is not None:
+                return apply(self, a, b)
+        ka, kb = number_kind(type(a)), number_kind(type(b))
+        if ka is None or kb is None:
+            bad = a if ka is None else b
+            raise UnsupportedTypeError(
+                f"vjpchain.{self.__name__} is not defined for arguments of type "
+                f"{type(bad).__qualname__}; supported: int, float, complex, mpmath mpf/mpc "
+                "and NumPy arrays"
+            )
+        kind = max(ka, kb, key=_RANK.__getitem__)
+        impl = self._impls.get(kind)
+        if impl is None:
+            raise UnsupportedTypeError(f"vjpchain.{self.__name__} is not defined for {kind} "
+                                       "arguments")
+        return impl(a, b)
+
+    def __repr__(self) -> str:
+        return f"vjpchain.{self.__name__}"
+
+    def __reduce__(self) -> str:
+        return self.__name__
+
+
+_RANK = {REAL: 0, COMPLEX: 1, MP: 2, NUMPY: 3}
 
 
 # --- building blocks --------------------------------------------------------------------
@@ -236,7 +298,7 @@ def _accurate(name: str, kernel: Callable[[Any, Any], Any], formula: Impl | None
     numbers and complex arrays; ``mp`` (default: ``formula``) serves mpmath numbers and must
     take its constants from mpmath so that no precision is lost.
     """
-    return Generic(
+    generic = Generic(
         name,
         real=_real_kernel(kernel),
         complex=formula,
@@ -244,6 +306,8 @@ def _accurate(name: str, kernel: Callable[[Any, Any], Any], formula: Impl | None
         numpy=_numpy_kernel(kernel, formula),
         doc=doc,
     )
+    generic.formula = formula
+    return generic
 
 
 # --- primal functions ---------------------------------------------------------------------
@@ -539,3 +603,97 @@ trigamma = _accurate("trigamma", KS.trigamma, _via_mpc(_trigamma_mp), mp=_trigam
                      doc="trigamma(x) = digamma'(x)")
 d_sinc = _accurate("d_sinc", KS.d_sinc, _via_mpc(_d_sinc_mp), mp=_d_sinc_mp,
                    doc="sinc'(x) = (cos(pi x) - sinc(x)) / x")
+trigamma.formula = None  # its own derivative (tetragamma) is not provided
+d_sinc.formula = None
+digamma.formula = None
+sinc.formula = None
+
+
+# --- functions of two numbers ----------------------------------------------------------------
+
+
+def _pow_real(a: Any, b: Any) -> float:
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        return math.inf if a > 0 or float(b) % 2 == 0 else -math.inf
+
+
+def _np2(name: str) -> Callable[[Any, Any], Any]:
+    def call(a: Any, b: Any) -> Any:
+        import numpy as np
+
+        return getattr(np, name)(a, b)
+
+    call.__name__ = name
+    return call
+
+
+def _max_scalar(a: Any, b: Any) -> Any:
+    return a if a >= b else b
+
+
+def _min_scalar(a: Any, b: Any) -> Any:
+    return a if a <= b else b
+
+
+def _hypot_mp(a: Any, b: Any) -> Any:
+    return mpmath.hypot(a, b)
+
+
+add = Generic2("add", real=operator.add, complex=operator.add, mp=operator.add,
+               numpy=operator.add)
+sub = Generic2("sub", real=operator.sub, complex=operator.sub, mp=operator.sub,
+               numpy=operator.sub)
+mul = Generic2("mul", real=operator.mul, complex=operator.mul, mp=operator.mul,
+               numpy=operator.mul)
+truediv = Generic2("truediv", real=operator.truediv, complex=operator.truediv,
+                   mp=operator.truediv, numpy=operator.truediv)
+pow = Generic2("pow", real=_pow_real, complex=operator.pow, mp=mpmath.power,  # noqa: A001
+               numpy=_np2("power"))
+atan2 = Generic2("atan2", real=math.atan2, mp=mpmath.atan2, numpy=_np2("arctan2"))
+hypot = Generic2("hypot", real=math.hypot, mp=_hypot_mp, numpy=_np2("hypot"))
+maximum = Generic2("maximum", real=_max_scalar, mp=_max_scalar, numpy=_np2("maximum"))
+minimum = Generic2("minimum", real=_min_scalar, mp=_min_scalar, numpy=_np2("minimum"))
+
+
+def select(cond: Any, a: Any, b: Any) -> Any:
+    """``a`` where ``cond`` holds, else ``b``: elementwise for arrays, plain for numbers."""
+    if hasattr(cond, "shape"):
+        import numpy as np
+
+        return np.where(cond, a, b)
+    return a if cond else b
+
+
+def d_pow_base(a: Any, b: Any) -> Any:
+    """d(a**b)/da = b * a**(b - 1), accurate on float64 (the power kernel)."""
+    if number_kind(type(a)) == REAL and number_kind(type(b)) == REAL:
+        return KE.d_power(float(a), float(b), FLOAT_OPS)
+    if number_kind(type(a)) == NUMPY or number_kind(type(b)) == NUMPY:
+        import numpy as np
+
+        aa, bb = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+        if aa.dtype == np.float64:
+            with np.errstate(all="ignore"):
+                return KE.d_power(aa, bb, _np_ops())
+    return b * pow(a, b - 1)
+
+
+def d_atan2(y: Any, x: Any) -> tuple[Any, Any]:
+    """(d/dy, d/dx) of atan2(y, x) = (x, -y) / (x**2 + y**2), scaled so that no square
+    overflows or underflows; (0, 0) at the origin (a subgradient)."""
+    s = maximum(absolute(x) if number_kind(type(x)) != COMPLEX else x,
+                absolute(y) if number_kind(type(y)) != COMPLEX else y)
+    zero = s == 0
+    s = select(zero, 1.0, s)
+    xs, ys = x / s, y / s
+    r = xs * xs + ys * ys
+    r = select(zero, 1.0, r)
+    return select(zero, 0.0, (xs / r) / s), select(zero, 0.0, -(ys / r) / s)
+
+
+def ratio0(a: Any, b: Any) -> Any:
+    """a / b, and 0 where b is 0 (the subgradient convention of hypot at the origin)."""
+    zero = b == 0
+    return select(zero, 0.0, a / select(zero, 1.0, b))

@@ -25,7 +25,7 @@ from . import generic as G
 from ._kern_exp import d_power as _d_power_kernel
 from ._ops import FLOAT_OPS
 from .domain import REALS, Domain
-from .errors import DuplicateRuleError, UnknownPrimitiveError
+from .errors import DuplicateRuleError, UnknownPrimitiveError, UnsupportedTypeError
 
 __all__ = [
     "Rule", "Registry", "default_registry", "register", "scalar_rule", "unregister",
@@ -73,17 +73,21 @@ class Rule:
         domain: where the primitive is defined on the reals, for checks.
         ulps: the accuracy promised for the float64 derivative (max error in ULPs).
         keys: every key the rule is registered under.
+        arity: 1 for the primitives of chains; 2 for the binary primitives of traced
+            functions, which give ``partials``: one ``(a, b, y) -> dy/d(input)`` per input.
     """
 
     name: str
     vjp: RuleFn
-    primal: Callable[[Any], Any] | None = None
+    primal: Callable[..., Any] | None = None
     derivative: Derivative | None = None
     formula: str = ""
     domain: Domain = REALS
     ulps: float = 1.0
     keys: tuple[Any, ...] = field(default=())
     primal_formula: str = ""
+    arity: int = 1
+    partials: tuple[Callable[[Any, Any, Any], Any], ...] = ()
 
     def __call__(self, x: Any) -> tuple[Any, Pullback]:
         return self.vjp(x)
@@ -145,6 +149,11 @@ class Parametric:
     def __hash__(self) -> int:
         return hash((type(self), self.params()))
 
+    def cache_key(self) -> tuple[Any, ...]:
+        """Equal primitives may print differently (shift(-1), shift(-1.0)): a key that tells
+        them apart, so that each bound rule keeps the name it was asked by."""
+        return (type(self), tuple((type(p), p) for p in self.params()))
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(repr(p) for p in self.params())})"
 
@@ -181,8 +190,9 @@ class power(Parametric):  # noqa: N801 - reads as the function it stands for
                 return math.inf if x > 0 or float(self.p) % 2 == 0 else -math.inf
         if kind == G.MP:
             return mpmath.power(x, self.p)
-        if kind is None:
-            G.sqrt(x)  # raises the generic functions' TypeError
+        if kind is None and not hasattr(type(x), "__vjpchain_apply__"):
+            raise UnsupportedTypeError(
+                f"power({self.p!r}) is not defined for arguments of type {type(x).__name__}")
         return x ** self.p
 
     def formulas(self) -> tuple[str, str]:
@@ -303,7 +313,9 @@ def primitive(fn: Callable[[Any], Any], derivative: Derivative, *, name: str | N
 _NUMPY_NAMES = {
     "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
     "arccosh": "acosh", "arctanh": "atanh", "absolute": "abs", "negative": "neg",
-    "logaddexp": None,
+    "add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "truediv",
+    "divide": "truediv", "power": "pow", "arctan2": "atan2", "hypot": "hypot",
+    "maximum": "maximum", "minimum": "minimum", "logaddexp": None,
 }
 
 
@@ -364,8 +376,9 @@ class Registry:
         return None
 
     def _bind(self, family: Rule, primitive: Parametric) -> Rule:
+        key = primitive.cache_key()
         try:
-            return self._bound[primitive]
+            return self._bound[key]
         except KeyError:
             pass
         name = repr(primitive)
@@ -377,7 +390,7 @@ class Registry:
         with self._lock:
             if len(self._bound) > 4096:
                 self._bound.clear()
-            self._bound[primitive] = rule
+            self._bound[key] = rule
         return rule
 
     def _unknown_message(self, primitive: Any, where: str = "") -> str:
@@ -687,3 +700,87 @@ def _family(cls: type[Parametric], domain: Domain = REALS) -> None:
 _family(power, Domain(0.0))
 _family(scale)
 _family(shift)
+
+
+# --- binary primitives (for traced functions): one declaration each -----------------------------
+
+
+def _binary_vjp(name: str) -> RuleFn:
+    def binary_rule(x: Any) -> tuple[Any, Pullback]:
+        raise TypeError(
+            f"{name} takes two inputs, so it cannot be a step of a chain; differentiate a "
+            "traced function instead: vjpchain.grad(lambda a, b: ..., a, b)"
+        )
+
+    return binary_rule
+
+
+def binary_rule(primitive: Any, primal: Callable[[Any, Any], Any],
+                partials: tuple[Callable[[Any, Any, Any], Any], Callable[[Any, Any, Any], Any]],
+                *, name: str | None = None, formulas: tuple[str, str] = ("", ""),
+                aliases: tuple[Any, ...] = (), replace: bool = False,
+                rules: Registry | None = None) -> Rule:
+    """Register a primitive of two inputs by its partial derivatives.
+
+    Args:
+        primitive: the key (e.g. ``operator.mul`` or ``"mul"``).
+        primal: ``(a, b) -> y``.
+        partials: ``(dy/da, dy/db)``, each ``(a, b, y) -> value``; only the ones an input
+            needs are evaluated, so a partial may raise where it is undefined.
+        formulas: the partials as expressions in ``a`` and ``b``, for listings.
+    """
+    registry = rules or default_registry
+    label = name or _default_name(primitive)
+    rule = Rule(label, _binary_vjp(label), primal=primal, formula=", ".join(formulas),
+                keys=registry._keys_for(primitive, label, aliases), arity=2,
+                partials=partials, primal_formula=f"{label}(a, b)")
+    return registry._add(rule, replace)
+
+
+def _d_pow_exponent(a: Any, b: Any, y: Any) -> Any:
+    if G.number_kind(type(a)) == G.REAL and a <= 0:
+        if a == 0 and b > 0:
+            return 0.0  # a**b -> 0 faster than log(a) -> -inf
+        raise ValueError(
+            f"the derivative of a**b with respect to b needs log(a), which is not real for "
+            f"a = {a!r}; if b does not vary, keep it a constant (not a traced input)"
+        )
+    return y * G.log(a)
+
+
+def _d_max(a: Any, b: Any, y: Any) -> Any:
+    return G.select(a > b, 1.0, G.select(a == b, 0.5, 0.0))
+
+
+def _d_min(a: Any, b: Any, y: Any) -> Any:
+    return G.select(a < b, 1.0, G.select(a == b, 0.5, 0.0))
+
+
+def _one(a: Any, b: Any, y: Any) -> Any:
+    return 1.0
+
+
+binary_rule("add", G.add, (_one, _one), formulas=("1", "1"),
+            aliases=(operator.add, G.add))
+binary_rule("sub", G.sub, (_one, lambda a, b, y: -1.0), formulas=("1", "-1"),
+            aliases=(operator.sub, G.sub, "subtract"))
+binary_rule("mul", G.mul, (lambda a, b, y: b, lambda a, b, y: a), formulas=("b", "a"),
+            aliases=(operator.mul, G.mul, "multiply"))
+binary_rule("truediv", G.truediv, (lambda a, b, y: 1 / b, lambda a, b, y: -(y / b)),
+            formulas=("1/b", "-a/b**2"), aliases=(operator.truediv, G.truediv, "divide"))
+binary_rule("pow", G.pow, (lambda a, b, y: G.d_pow_base(a, b), _d_pow_exponent),
+            formulas=("b*a**(b - 1)", "a**b*log(a)"),
+            aliases=(operator.pow, G.pow, math.pow, "power_"))
+binary_rule("atan2", G.atan2, (lambda a, b, y: G.d_atan2(a, b)[0],
+                               lambda a, b, y: G.d_atan2(a, b)[1]),
+            formulas=("b/(a**2 + b**2)", "-a/(a**2 + b**2)"),
+            aliases=(math.atan2, mpmath.atan2, G.atan2, "arctan2"))
+binary_rule("hypot", G.hypot, (lambda a, b, y: G.ratio0(a, y), lambda a, b, y: G.ratio0(b, y)),
+            formulas=("a/hypot(a, b)", "b/hypot(a, b)"),
+            aliases=(math.hypot, mpmath.hypot, G.hypot))
+binary_rule("maximum", G.maximum, (_d_max, lambda a, b, y: _d_max(b, a, y)),
+            formulas=("1 if a > b, 1/2 at a tie", "1 if b > a, 1/2 at a tie"),
+            aliases=(G.maximum, "max", "fmax"))
+binary_rule("minimum", G.minimum, (_d_min, lambda a, b, y: _d_min(b, a, y)),
+            formulas=("1 if a < b, 1/2 at a tie", "1 if b < a, 1/2 at a tie"),
+            aliases=(G.minimum, "min", "fmin"))

@@ -8,10 +8,11 @@ through these in reverse order, in a flat loop: no recursion, any chain length.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import generic as G
+from .dual import Dual, dual_jvp
 from .errors import (
     PrimitiveDomainError,
     RuleOutputError,
@@ -21,8 +22,9 @@ from .errors import (
     VjpchainError,
 )
 from .rules import Registry, Rule, default_registry, primitive_name
+from .trace import trace_vjp
 
-__all__ = ["vjp", "val_and_grad", "grad", "jvp", "ChainPullback"]
+__all__ = ["vjp", "val_and_grad", "grad", "jvp", "derivative", "hvp", "hessian", "ChainPullback"]
 
 
 class ChainPullback:
@@ -57,6 +59,8 @@ class ChainPullback:
 
 
 def _check_input(x: Any) -> Any:
+    if getattr(type(x), "__vjpchain_kind__", None) == "dual":
+        return x
     kind = G.number_kind(type(x))
     if kind is None:
         raise UnsupportedInputError(
@@ -147,21 +151,30 @@ def _run(chain: Iterable[Any], x: Any, registry: Registry, steps: list[Any] | No
     return x, x_dot, plain
 
 
-def vjp(chain: Iterable[Any], x: Any, *,
-        rules: Registry | None = None) -> tuple[Any, ChainPullback]:
-    """Run ``chain`` on ``x`` and return the output with the chain's pullback.
+def _is_chain(f: Any, registry: Registry) -> bool:
+    """A chain is a sequence of primitives; a callable is a traced function unless it is
+    itself a registered primitive (then it is the chain of that one step)."""
+    if not callable(f) or isinstance(f, str):
+        return True
+    return f in registry
 
-    ``y = f_n(...f_2(f_1(x)))`` and ``pullback(y_bar) = y_bar * f_n'(.) * ... * f_1'(x)``,
-    accumulated from the output back to the input.
+
+def vjp(f: Any, *xs: Any, rules: Registry | None = None) -> tuple[Any, Any]:
+    """Run ``f`` forward and return its output with its pullback (reverse mode).
+
+    ``f`` is a chain (a sequence of primitives: ``[sin, sin, exp]`` is ``exp(sin(sin(x)))``;
+    the empty chain is the identity) or a Python function of one or more inputs, which is
+    traced. For a chain, ``pullback(y_bar) = y_bar * f_n'(.) * ... * f_1'(x)``, accumulated
+    from the output back to the input; for a function of several inputs it returns one
+    cotangent per input, as a tuple.
 
     Args:
-        chain: a sequence of primitives (functions, names or parametric primitives); the
-            empty chain is the identity.
-        x: the input: int, float, complex, mpmath mpf/mpc, or a NumPy array (elementwise).
+        f: a chain, or a function of ``len(xs)`` numbers or arrays.
+        xs: the inputs: int, float, complex, mpmath mpf/mpc, or NumPy arrays (elementwise).
         rules: the registry to use (default: ``vjpchain.default_registry``).
 
     Returns:
-        ``(y, pullback)``; ``pullback`` takes a cotangent (a number, or an array of x's shape).
+        ``(y, pullback)``; ``pullback`` takes a cotangent (a number, or an array of y's shape).
 
     Raises:
         UnknownPrimitiveError: a primitive has no rule.
@@ -174,11 +187,27 @@ def vjp(chain: Iterable[Any], x: Any, *,
         >>> y, pullback = vjp([sin, sin, exp], 2.0)
         >>> y, pullback(1.0)
         (2.2013533791690376, -0.562752038662712)
+        >>> from vjpchain import log
+        >>> y, pullback = vjp(lambda a, b: a * log(b), 3.0, 2.0)
+        >>> pullback(1.0)
+        (0.6931471805599453, 1.5)
     """
-    x = _check_input(x)
-    steps: list[Any] = []
-    y, _, plain = _run(chain, x, rules or default_registry, steps)
-    return y, ChainPullback(steps, plain)
+    registry = rules or default_registry
+    if _is_chain(f, registry):
+        if len(xs) != 1:
+            raise TypeError(f"a chain takes one input (got {len(xs)}); for several inputs "
+                            "differentiate a function: vjp(lambda a, b: ..., a, b)")
+        chain = [f] if callable(f) and not isinstance(f, str) else f
+        x = _check_input(xs[0])
+        steps: list[Any] = []
+        y, _, plain = _run(chain, x, registry, steps)
+        return y, ChainPullback(steps, plain)
+    if not xs:
+        raise TypeError("vjp(f, *xs) needs at least one input")
+    y, traced_pullback = trace_vjp(f, [_check_input(x) for x in xs], rules=registry)
+    if len(xs) == 1:
+        return y, lambda y_bar: traced_pullback(y_bar)[0]
+    return y, traced_pullback
 
 
 def _one_like(x: Any) -> Any:
@@ -193,45 +222,147 @@ def _one_like(x: Any) -> Any:
         return mpmath.mpf(1)
     if kind == G.COMPLEX:
         return 1 + 0j
+    if getattr(type(x), "__vjpchain_kind__", None) == "dual":
+        return 1.0
     return 1.0
 
 
-def val_and_grad(chain: Iterable[Any], x: Any, *,
+def val_and_grad(f: Any, *xs: Any, argnums: int | Sequence[int] | None = None,
                  rules: Registry | None = None) -> tuple[Any, Any]:
-    """The chain's value and derivative at ``x``, by reverse mode.
+    """The value of ``f`` and its derivative (gradient) at ``xs``, by reverse mode.
 
-    For an array ``x`` both are arrays: the chain applied elementwise and its derivative at
-    each point. For complex ``x`` the derivative is the complex derivative f'(z).
+    For a chain or a one-input function: ``(y, dy/dx)``; for an array ``x`` both are arrays
+    (the function applied elementwise and its derivative at each point); for complex ``x``
+    the derivative is the complex derivative f'(z). For a function of several inputs the
+    gradient is a tuple with one entry per input, or per index in ``argnums`` (an int gives
+    a single entry, as in JAX): ``val_and_grad(f, x1, x2, argnums=1)``.
 
     Example:
         >>> from math import sin, exp
         >>> val_and_grad([sin, sin, exp], 2.0)
         (2.2013533791690376, -0.562752038662712)
+        >>> from vjpchain import log
+        >>> val_and_grad(lambda x1, x2: log(x1 * x2 * (x1 + x2)) / (x1 - x2) ** 2, 2.0, 10.0)
+        (0.08563498317721861, (0.030523329127637985, -0.01854416246097132))
     """
-    y, pullback = vjp(chain, x, rules=rules)
-    return y, pullback(_one_like(y))
+    y, pullback = vjp(f, *xs, rules=rules)
+    grads = pullback(_one_like(y))
+    if argnums is None:
+        return y, grads
+    all_grads = grads if len(xs) > 1 else (grads,)
+    if isinstance(argnums, int):
+        return y, all_grads[argnums]
+    return y, tuple(all_grads[i] for i in argnums)
 
 
-def grad(chain: Iterable[Any], x: Any, *, rules: Registry | None = None) -> Any:
-    """The chain's derivative at ``x`` (see :func:`val_and_grad`).
+def grad(f: Any, *xs: Any, argnums: int | Sequence[int] | None = None,
+         rules: Registry | None = None) -> Any:
+    """The derivative of ``f`` at ``xs`` (see :func:`val_and_grad`).
 
     Example:
         >>> grad(["sin", "sin", "exp"], 2.0)
         -0.562752038662712
     """
-    return val_and_grad(chain, x, rules=rules)[1]
+    return val_and_grad(f, *xs, argnums=argnums, rules=rules)[1]
 
 
-def jvp(chain: Iterable[Any], x: Any, x_dot: Any, *,
-        rules: Registry | None = None) -> tuple[Any, Any]:
+def jvp(f: Any, x: Any, x_dot: Any, *, rules: Registry | None = None) -> tuple[Any, Any]:
     """Forward mode: the output and the pushforward ``y_dot = f'(x) * x_dot``.
 
-    Stores nothing: memory does not grow with the chain's length.
+    For a chain, stores nothing: memory does not grow with the chain's length. For a
+    function of several inputs pass tuples: ``jvp(f, (x1, x2), (x1_dot, x2_dot))``; it runs
+    on dual numbers.
 
     Example:
         >>> from math import sin, exp
         >>> jvp([sin, sin, exp], 2.0, 1.0)
         (2.2013533791690376, -0.562752038662712)
+        >>> jvp(lambda a, b: a * b, (3.0, 2.0), (1.0, 0.0))
+        (6.0, 2.0)
     """
-    y, y_dot, _ = _run(chain, _check_input(x), rules or default_registry, None, x_dot)
-    return y, y_dot
+    registry = rules or default_registry
+    if _is_chain(f, registry):
+        chain = [f] if callable(f) and not isinstance(f, str) else f
+        y, y_dot, _ = _run(chain, _check_input(x), registry, None, x_dot)
+        return y, y_dot
+    xs = tuple(x) if isinstance(x, (tuple, list)) else (x,)
+    x_dots = tuple(x_dot) if isinstance(x_dot, (tuple, list)) else (x_dot,)
+    return dual_jvp(f, [_check_input(v) for v in xs], x_dots, rules=rules)
+
+
+def _lift(x: Any, order: int) -> Any:
+    """x as a nest of ``order`` dual numbers whose innermost direction is 1: one level of
+    forward mode per derivative order."""
+    if order == 0:
+        return x
+    return Dual(_lift(x, order - 1), _lift_const(1.0, order - 1))
+
+
+def _lift_const(c: Any, order: int) -> Any:
+    if order == 0:
+        return c
+    return Dual(_lift_const(c, order - 1), _lift_const(0.0, order - 1))
+
+
+def _chain_function(chain: Any, registry: Registry) -> Any:
+    rules_ = [registry.lookup(p) for p in ([chain] if callable(chain) else chain)]
+
+    def run(x: Any) -> Any:
+        for rule in rules_:
+            x = rule.primal(x) if rule.primal is not None else rule.vjp(x)[0]
+        return x
+
+    return run
+
+
+def derivative(f: Any, x: Any, order: int = 1, *, rules: Registry | None = None) -> Any:
+    """The ``order``-th derivative of a chain or a one-input function at ``x``.
+
+    Nested forward mode: ``order`` levels of dual numbers, each primitive's derivative
+    formula differentiated by its own rules again, so the cost grows as ``2**order``; meant
+    for small orders.
+
+    Example:
+        >>> derivative(["sin"], 0.5, order=3)   # -cos(0.5)
+        -0.8775825618903728
+    """
+    if order < 0 or int(order) != order:
+        raise ValueError(f"order must be a whole number >= 0 (got {order!r})")
+    registry = rules or default_registry
+    fn = _chain_function(f, registry) if _is_chain(f, registry) else f
+    out = fn(_lift(_check_input(x), order))
+    for _ in range(order):
+        out = out.tangent if isinstance(out, Dual) else out * 0
+    return out
+
+
+def hvp(f: Any, xs: Sequence[Any], vs: Sequence[Any], *,
+        rules: Registry | None = None) -> tuple[Any, ...]:
+    """Hessian-vector product ``H(xs) @ vs`` by forward over reverse mode: the gradient is
+    computed on dual numbers whose tangents are ``vs``.
+
+    Example:
+        >>> hvp(lambda a, b: a * a * b, (3.0, 2.0), (1.0, 0.0))   # [[2b, 2a], [2a, 0]] @ e1
+        (4.0, 6.0)
+    """
+    if len(xs) != len(vs):
+        raise ValueError(f"hvp needs one direction per input: {len(xs)} inputs, {len(vs)} "
+                         "directions")
+    duals = [Dual(_check_input(x), v, rules) for x, v in zip(xs, vs, strict=True)]
+    y, pullback = vjp(f, *duals, rules=rules)
+    grads = pullback(1.0)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    return tuple(g.tangent if isinstance(g, Dual) else g * 0 for g in grads)
+
+
+def hessian(f: Any, *xs: Any, rules: Registry | None = None) -> tuple[tuple[Any, ...], ...]:
+    """The Hessian matrix of a scalar function of scalars, as a tuple of rows.
+
+    Example:
+        >>> hessian(lambda a, b: a * a * b, 3.0, 2.0)
+        ((4.0, 6.0), (6.0, 0.0))
+    """
+    n = len(xs)
+    columns = [hvp(f, xs, tuple(1.0 if i == j else 0.0 for i in range(n)), rules=rules)
+               for j in range(n)]
+    return tuple(tuple(columns[j][i] for j in range(n)) for i in range(n))

@@ -1,0 +1,331 @@
+"""The vjpchain command: numbers agree with the library and with closed forms in mpmath, exit
+codes, --help everywhere, check, plot, and python -m vjpchain."""
+
+import json
+import math
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import mpmath
+import pytest
+
+import vjpchain as vc
+from vjpchain import cli, reference
+from vjpchain.reference import ulp_error
+
+
+def run(capsys, *argv):
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def table(out):
+    """The rows of a printed table as lists of cells (header dropped)."""
+    lines = out.strip().splitlines()
+    return [line.split() for line in lines[1:]]
+
+
+def seed_derivative(x):
+    """d/dx exp(sin(sin(x))) written out by hand, in mpmath."""
+    return mpmath.exp(mpmath.sin(mpmath.sin(x))) * mpmath.cos(mpmath.sin(x)) * mpmath.cos(x)
+
+
+def cubic_derivative(x):
+    """d/dx (2 sin(x)**3 + 1) written out by hand, in mpmath."""
+    return 6 * mpmath.sin(x) ** 2 * mpmath.cos(x)
+
+
+# --- grad ------------------------------------------------------------------------------------
+
+
+def test_no_arguments_runs_the_seed_example(capsys):
+    status, out, err = run(capsys)
+    assert status == 0 and err == ""
+    assert out == run(capsys, "grad", "exp(sin(sin(x)))", "2.0")[1]
+    header = out.splitlines()[0].split()
+    assert header[0] == "x" and header[-1] == "ulps"
+    [[x, value, derivative, ref, ulps]] = table(out)
+    expected = vc.val_and_grad([math.sin, math.sin, math.exp], 2.0)
+    assert (float(x), float(value), float(derivative)) == (2.0, *expected)
+    with mpmath.workdps(60):
+        exact = seed_derivative(mpmath.mpf(2))
+        assert abs(mpmath.mpf(ref) - exact) < mpmath.mpf(10) ** -19
+        assert float(ulps) == pytest.approx(ulp_error(expected[1], exact), abs=0.006)
+
+
+def test_grad_table_at_several_points(capsys):
+    status, out, _ = run(capsys, "grad", "--", "2*sin(x)**3 + 1", "0.5", "1.5", "-pi/4")
+    assert status == 0
+    rows = table(out)
+    chain = [vc.sin, vc.power(3), vc.scale(2), vc.shift(1)]
+    assert len(rows) == 3
+    for x, (cx, value, derivative, ref, ulps) in zip([0.5, 1.5, -math.pi / 4], rows, strict=True):
+        assert float(cx) == x
+        assert (float(value), float(derivative)) == vc.val_and_grad(chain, x)
+        with mpmath.workdps(60):
+            exact = cubic_derivative(mpmath.mpf(x))
+            assert abs(mpmath.mpf(ref) / exact - 1) < mpmath.mpf(10) ** -19
+            assert float(ulps) == pytest.approx(ulp_error(float(derivative), exact), abs=0.006)
+
+
+def test_grad_json(capsys):
+    status, out, _ = run(capsys, "grad", "2*sin(x)**3 + 1", "0.5", "1.5", "--json")
+    assert status == 0
+    records = json.loads(out)
+    assert [r["x"] for r in records] == [0.5, 1.5]
+    chain = [vc.sin, vc.power(3), vc.scale(2), vc.shift(1)]
+    for r in records:
+        assert set(r) == {"x", "value", "derivative", "reference", "ulps"}
+        assert all(type(r[k]) is float for k in ("x", "value", "derivative", "ulps"))
+        assert isinstance(r["reference"], str)
+        assert (r["value"], r["derivative"]) == vc.val_and_grad(chain, r["x"])
+        with mpmath.workdps(60):
+            exact = cubic_derivative(mpmath.mpf(r["x"]))
+            assert abs(mpmath.mpf(r["reference"]) / exact - 1) < mpmath.mpf(10) ** -28
+            assert r["ulps"] == pytest.approx(ulp_error(r["derivative"], exact), abs=1e-9)
+
+
+def test_grad_dps_evaluates_the_chain_in_mpmath(capsys):
+    status, out, _ = run(capsys, "grad", "exp(sin(sin(x)))", "2", "--dps", "30", "--json")
+    assert status == 0
+    [r] = json.loads(out)
+    assert r["ulps"] is None and isinstance(r["rel_error"], float)
+    with mpmath.workdps(30):
+        value, derivative = vc.val_and_grad([vc.sin, vc.sin, vc.exp], mpmath.mpf(2))
+        assert r["value"] == mpmath.nstr(value, 30)
+        assert r["derivative"] == mpmath.nstr(derivative, 30)
+    with mpmath.workdps(60):
+        exact = seed_derivative(mpmath.mpf(2))
+        assert abs(mpmath.mpf(r["reference"]) / exact - 1) < mpmath.mpf(10) ** -33
+        assert r["rel_error"] == pytest.approx(float(abs(derivative / exact - 1)), rel=0.01)
+    assert r["rel_error"] < 1e-28
+    status, out, _ = run(capsys, "grad", "exp(sin(sin(x)))", "2", "--dps", "30")
+    assert status == 0 and out.splitlines()[0].split()[-2:] == ["rel.", "error"]
+    assert table(out)[0][2] == r["derivative"]
+
+
+def test_reference_does_not_use_the_rules():
+    """A wrong rule in the registry shows up as a large error, not as agreement."""
+    rules = vc.default_registry.copy()
+    rules.scalar_rule("sin", lambda x, y: 1.01 * vc.cos(x), primal=vc.sin, replace=True)
+    [row] = cli.grad_rows("sin(x)", [0.5], rules=rules)
+    assert row.derivative == 1.01 * math.cos(0.5)
+    assert row.error > 1e12
+
+
+@pytest.mark.parametrize("x, exact", [
+    (1e300, lambda t: mpmath.cos(t)),            # mpmath.diff's default step vanishes here
+    (-1e-300, lambda t: mpmath.cos(t)),
+    (30.0, lambda t: mpmath.sech(t) ** 2),       # f' tiny next to f: cancellation
+])
+def test_reference_is_accurate_far_from_one(x, exact):
+    prim = vc.sin if x != 30.0 else vc.tanh
+    with mpmath.workdps(70):
+        want = exact(mpmath.mpf(x))
+        got = cli._reference(prim, x, 50)
+        assert abs(got / want - 1) < mpmath.mpf(10) ** -45
+
+
+def test_reference_is_unavailable_where_not_real(capsys):
+    status, out, _ = run(capsys, "grad", "sqrt(x)", "0", "4")
+    assert status == 0
+    rows = table(out)
+    assert rows[0][3] == "n/a" and rows[0][4] == "n/a"
+    assert float(rows[1][2]) == 0.25 and float(rows[1][4]) == 0.0
+
+
+def test_bad_expression_exits_2_with_a_caret(capsys):
+    status, out, err = run(capsys, "grad", "exp(sni(x))", "1")
+    assert status == 2 and out == ""
+    assert "unknown name 'sni'" in err and "\n        ^" in err
+
+
+def test_x_used_twice_exits_2(capsys):
+    status, _, err = run(capsys, "grad", "x*sin(x)", "1")
+    assert status == 2 and "traced functions" in err
+
+
+def test_domain_error_exits_1(capsys):
+    status, out, err = run(capsys, "grad", "log(x)", "-1")
+    assert status == 1 and out == ""
+    assert "log" in err and "domain" in err
+    status, _, err = run(capsys, "grad", "log(x)", "-1", "--dps", "20")
+    assert status == 1 and "not real" in err
+
+
+def test_bad_point_and_bad_option_exit_2(capsys):
+    assert run(capsys, "grad", "sin(x)", "two")[0] == 2
+    assert run(capsys, "grad", "sin(x)", "1", "--dps", "0")[0] == 2
+    assert run(capsys, "frobnicate")[0] == 2
+
+
+@pytest.mark.parametrize("command", ["grad", "rules", "check", "plot"])
+def test_every_subcommand_has_help(capsys, command):
+    status, out, _ = run(capsys, command, "--help")
+    assert status == 0
+    assert out.startswith(f"usage: vjpchain {command}")
+
+
+def test_top_level_help_lists_the_commands(capsys):
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    assert all(c in out for c in ("grad", "rules", "check", "plot"))
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+def test_rules_lists_every_primitive(capsys):
+    status, out, _ = run(capsys, "rules")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["primitive", "derivative", "domain"]
+    for name, formula, domain in vc.rules_table():
+        assert any(line.split()[0] == name and formula in line and domain in line
+                   for line in lines[1:]), name
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeReport:
+    name: str
+    max_ulps: float
+    passed: bool
+    tolerance: float = 1.0
+    median_ulps: float = 0.25
+    rows: list = field(default_factory=lambda: [0] * 7)
+
+    @property
+    def worst(self):
+        return (0.125, 1.0, mpmath.mpf(1), self.max_ulps)
+
+    def __str__(self):
+        return f"full report of {self.name}"
+
+
+def fake_check_rule(failing=(), delay=0.0):
+    calls = []
+
+    def check_rule(primitive, points=None, *, rules=None, dps=50):
+        calls.append((primitive, dps))
+        time.sleep(delay)
+        bad = primitive in failing
+        return FakeReport(primitive, 3.5 if bad else 0.5, not bad)
+
+    return check_rule, calls
+
+
+def test_check_every_builtin(capsys, monkeypatch):
+    check_rule, calls = fake_check_rule()
+    monkeypatch.setattr(reference, "check_rule", check_rule, raising=False)
+    status, out, _ = run(capsys, "check")
+    assert status == 0
+    builtins = [r.name for r in vc.default_registry.rules() if r.primal is not None]
+    assert [name for name, _ in calls] == builtins
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:-1]}
+    assert set(rows) == set(builtins)
+    assert rows["sin"] == ["sin", "7", "0.50", "0.25", "0.125", "1.00", "ok"]
+
+
+def test_check_named_primitives_and_failure(capsys, monkeypatch):
+    check_rule, calls = fake_check_rule(failing=("tanh",))
+    monkeypatch.setattr(reference, "check_rule", check_rule, raising=False)
+    status, out, _ = run(capsys, "check", "sin", "tanh", "arcsin", "--dps", "60")
+    assert status == 1
+    assert calls == [("sin", 60), ("tanh", 60), ("asin", 60)]
+    lines = out.splitlines()
+    assert lines[2].split()[-1] == "FAIL" and lines[2].split()[2] == "3.50"
+    assert "full report of tanh" in out and "full report of sin" not in out
+    assert lines[-1] == "2 ok, 1 failed"
+
+
+def test_check_unknown_primitive_exits_2(capsys, monkeypatch):
+    check_rule, calls = fake_check_rule()
+    monkeypatch.setattr(reference, "check_rule", check_rule, raising=False)
+    status, _, err = run(capsys, "check", "sine")
+    assert status == 2 and calls == [] and "sine" in err
+
+
+def test_check_crash_in_one_rule_is_reported(capsys, monkeypatch):
+    def check_rule(primitive, points=None, *, rules=None, dps=50):
+        if primitive == "sin":
+            raise RuntimeError("boom")
+        return FakeReport(primitive, 0.5, True)
+
+    monkeypatch.setattr(reference, "check_rule", check_rule, raising=False)
+    status, out, _ = run(capsys, "check", "sin", "cos")
+    assert status == 1 and "ERROR: RuntimeError: boom" in out and "cos" in out
+
+
+def test_check_shows_progress_only_when_slow(capsys, monkeypatch):
+    check_rule, _ = fake_check_rule()
+    monkeypatch.setattr(reference, "check_rule", check_rule, raising=False)
+    status, _, err = run(capsys, "check", "sin", "cos")
+    assert status == 0 and err == ""
+    check_rule, _ = fake_check_rule(delay=0.3)
+    monkeypatch.setattr(reference, "check_rule", check_rule, raising=False)
+    monkeypatch.setattr(cli, "_PROGRESS_DELAY", 0.05)
+    status, _, err = run(capsys, "check", "sin", "cos")
+    assert status == 0
+    assert "vjpchain check: sin (1/2)" in err and "vjpchain check: cos (2/2)" in err
+
+
+def test_check_without_check_rule_says_so(capsys, monkeypatch):
+    monkeypatch.delattr(reference, "check_rule", raising=False)
+    status, _, err = run(capsys, "check", "sin")
+    assert status == 1 and "check_rule" in err
+
+
+# --- plot ------------------------------------------------------------------------------------
+
+
+def test_plot_writes_a_png(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "f.png"
+    status, out, err = run(capsys, "plot", "exp(sin(sin(x)))", "--range", "0:pi", "-o",
+                           str(path), "--error", "--points", "50")
+    assert status == 0, err
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(path) in out
+
+
+def test_plot_range_must_be_valid(capsys, tmp_path):
+    path = str(tmp_path / "f.png")
+    assert run(capsys, "plot", "sin(x)", "--range", "3:1", "-o", path)[0] == 2
+    assert run(capsys, "plot", "sin(x)", "--range", "1", "-o", path)[0] == 2
+
+
+def test_plot_outside_the_domain_exits_1(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    status, _, err = run(capsys, "plot", "log(x)", "--range=-3:-1", "-o",
+                         str(tmp_path / "f.png"))
+    assert status == 1 and "defined nowhere" in err
+
+
+def test_plot_without_matplotlib_names_the_extra(capsys, monkeypatch, tmp_path):
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, name, None)
+    path = tmp_path / "f.png"
+    status, _, err = run(capsys, "plot", "sin(x)", "--range", "0:1", "-o", str(path))
+    assert status == 1
+    assert "pip install 'vjpchain[plot]'" in err
+    assert not path.exists()
+
+
+# --- python -m vjpchain ----------------------------------------------------------------------
+
+
+def test_python_m_vjpchain_is_the_command(capsys):
+    done = subprocess.run(
+        [sys.executable, "-m", "vjpchain", "grad", "exp(sin(sin(x)))", "2.0"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == run(capsys, "grad", "exp(sin(sin(x)))", "2.0")[1]
+    done = subprocess.run([sys.executable, "-m", "vjpchain", "grad", "x*x"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "traced functions" in done.stderr

@@ -1,0 +1,360 @@
+"""Traced functions: run a Python function on traced values, record a flat tape, pull back.
+
+A traced value wraps a primal (float, complex, mpmath number, NumPy array, or a dual
+number) and its position on a tape. Every primitive applied to it, through an operator, a
+vjpchain generic function or a NumPy ufunc, appends one node: the indices of its inputs and
+its local partial derivatives, evaluated with the same rules that chains use. The reverse
+pass walks the tape backwards once, adding cotangents where a value was used more than once
+(fan-out), with no recursion. A chain is the special case where each node's only input is the
+node before it; both run each primitive through the registry the same way (``Rule.partials``
+for two inputs, ``Rule.derivative`` or the full ``Rule.vjp`` for one).
+"""
+
+from __future__ import annotations
+
+import linecache
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import generic as G
+from .errors import PrimitiveDomainError, UnsupportedTypeError
+from .rules import Registry, Rule, default_registry, power, scale, shift
+
+__all__ = ["Traced", "Tape", "trace_vjp"]
+
+_MATH_CALL = re.compile(r"\b(math|cmath)\.(\w+)\s*\(")
+
+
+class Tape:
+    """The Wengert list of one traced evaluation: per node, up to two parents and partials.
+
+    A partial is a number or array (the local derivative), or, for a rule given in full, its
+    pullback closure.
+    """
+
+    __slots__ = ("registry", "parent1", "partial1", "parent2", "partial2")
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.parent1: list[int] = []
+        self.partial1: list[Any] = []
+        self.parent2: list[int] = []
+        self.partial2: list[Any] = []
+
+    def __len__(self) -> int:
+        return len(self.parent1)
+
+    def node(self, value: Any, p1: int = -1, d1: Any = None, p2: int = -1,
+             d2: Any = None) -> Traced:
+        self.parent1.append(p1)
+        self.partial1.append(d1)
+        self.parent2.append(p2)
+        self.partial2.append(d2)
+        return Traced(value, self, len(self.parent1) - 1)
+
+    # recording
+    def unary(self, rule: Rule, t: Traced) -> Traced:
+        x = t.value
+        try:
+            if rule.derivative is not None and rule.primal is not None:
+                y = rule.primal(x)
+                return self.node(y, t.index, rule.derivative(x, y))
+            y, pullback = rule.vjp(x)
+        except (ValueError, ArithmeticError) as exc:
+            raise self._domain_error(rule, (x,), exc) from exc
+        return self.node(y, t.index, pullback)
+
+    def binary(self, rule: Rule, a: Any, b: Any) -> Traced:
+        ta, tb = isinstance(a, Traced) and a.tape is self, isinstance(b, Traced) and b.tape is self
+        va = a.value if ta else a
+        vb = b.value if tb else b
+        try:
+            y = rule.primal(va, vb)  # type: ignore[call-arg, misc]
+            da = rule.partials[0](va, vb, y) if ta else None
+            db = rule.partials[1](va, vb, y) if tb else None
+        except (ValueError, ArithmeticError) as exc:
+            raise self._domain_error(rule, (va, vb), exc) from exc
+        if ta and tb:
+            return self.node(y, a.index, da, b.index, db)
+        if ta:
+            return self.node(y, a.index, da)
+        return self.node(y, b.index, db)
+
+    def _domain_error(self, rule: Rule, inputs: tuple[Any, ...],
+                      exc: BaseException) -> Exception:
+        if isinstance(exc, PrimitiveDomainError):
+            return exc
+        shown = ", ".join(repr(v) for v in inputs)
+        return PrimitiveDomainError(
+            f"{rule.name} failed at operation {len(self)} of the traced function (inputs "
+            f"{shown}): {exc}. Check that the values reaching it lie in its domain"
+        )
+
+    # the reverse pass
+    def pullback(self, output: int, y_bar: Any, inputs: Sequence[int]) -> list[Any]:
+        """Cotangents of the ``inputs`` nodes, given ``y_bar`` for the ``output`` node."""
+        adjoint: list[Any] = [None] * (output + 1)
+        adjoint[output] = y_bar
+        p1, d1, p2, d2 = self.parent1, self.partial1, self.parent2, self.partial2
+        for i in range(output, -1, -1):
+            a = adjoint[i]
+            if a is None:
+                continue
+            j = p1[i]
+            if j >= 0:
+                d = d1[i]
+                c = d(a) if callable(d) else a * d
+                adjoint[j] = c if adjoint[j] is None else adjoint[j] + c
+                j = p2[i]
+                if j >= 0:
+                    d = d2[i]
+                    c = a * d
+                    adjoint[j] = c if adjoint[j] is None else adjoint[j] + c
+        return [adjoint[i] if i <= output else None for i in inputs]
+
+
+def _unbroadcast(ct: Any, like: Any) -> Any:
+    """Sum a cotangent over the axes along which ``like`` was broadcast."""
+    shape = getattr(ct, "shape", ())
+    target = getattr(like, "shape", ())
+    if shape == target:
+        return ct
+    import numpy as np
+
+    ct = np.asarray(ct)
+    while ct.ndim > len(target):
+        ct = ct.sum(axis=0)
+    for axis, n in enumerate(target):
+        if n == 1 and ct.shape[axis] != 1:
+            ct = ct.sum(axis=axis, keepdims=True)
+    if target:
+        return ct
+    return type(like)(ct[()]) if type(like) in (float, complex) else ct[()]
+
+
+def _float_error() -> TypeError:
+    """The error for a traced value that meets float(): usually math.sin(x) in f."""
+    frame = sys._getframe(2)
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    m = _MATH_CALL.search(line)
+    if m:
+        module, name = m.groups()
+        return TypeError(
+            f"{module}.{name} was called on a traced value in {frame.f_code.co_name!r} (line "
+            f"{frame.f_lineno}); {module} converts to float and would drop the derivative. "
+            f"Use vjpchain.{name} (or numpy.{name}) inside functions you differentiate"
+        )
+    return TypeError(
+        "a traced value was converted to float, which would drop its derivative; inside a "
+        "differentiated function use vjpchain's functions (vjpchain.sin...) or NumPy ufuncs, "
+        "not math.* or float()"
+    )
+
+
+class Traced:
+    """A value on a tape. Operators, generic functions and NumPy ufuncs record onto it;
+    comparisons and truth tests read the primal, so ordinary control flow works."""
+
+    __slots__ = ("value", "tape", "index")
+    __array_priority__ = 1000
+
+    def __init__(self, value: Any, tape: Tape, index: int) -> None:
+        self.value = value
+        self.tape = tape
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"Traced({self.value!r})"
+
+    # how generic functions apply to traced values (see Generic.resolve)
+    @staticmethod
+    def __vjpchain_apply__(generic: Any, t: Traced) -> Any:
+        tape = t.tape
+        try:
+            rule = tape.registry.lookup(generic)
+        except LookupError:
+            if generic.formula is not None:
+                return generic.formula(t)
+            raise
+        return tape.unary(rule, t)
+
+    @staticmethod
+    def __vjpchain_apply2__(generic: Any, a: Any, b: Any) -> Any:
+        tape = a.tape if isinstance(a, Traced) else b.tape
+        return tape.binary(tape.registry.lookup(generic), a, b)
+
+    def _unary(self, key: Any) -> Traced:
+        return self.tape.unary(self.tape.registry.lookup(key), self)
+
+    def _binary(self, name: str, a: Any, b: Any) -> Any:
+        for v in (a, b):
+            if not isinstance(v, Traced) and G.number_kind(type(v)) is None:
+                return NotImplemented
+        return self.tape.binary(self.tape.registry.lookup(name), a, b)
+
+    # arithmetic: a constant on one side becomes a one-input step (scale, shift, power)
+    def __add__(self, other: Any) -> Any:
+        if not isinstance(other, Traced) and _is_number(other):
+            return self._unary(shift(other))
+        return self._binary("add", self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        if _is_number(other):
+            return self._unary(shift(other))
+        return self._binary("add", other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        if not isinstance(other, Traced) and _is_number(other):
+            return self._unary(shift(-other))
+        return self._binary("sub", self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._binary("sub", other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        if not isinstance(other, Traced) and _is_number(other):
+            return self._unary(scale(other))
+        return self._binary("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        if _is_number(other):
+            return self._unary(scale(other))
+        return self._binary("mul", other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return self._binary("truediv", self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return self._binary("truediv", other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        if not isinstance(other, Traced) and _is_number(other):
+            return self._unary(power(other))
+        return self._binary("pow", self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return self._binary("pow", other, self)
+
+    def __neg__(self) -> Traced:
+        return self._unary("neg")
+
+    def __pos__(self) -> Traced:
+        return self
+
+    def __abs__(self) -> Traced:
+        return self._unary("abs")
+
+    # comparisons and truth read the primal value
+    def __lt__(self, other: Any) -> Any:
+        return self.value < _primal(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self.value <= _primal(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self.value > _primal(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self.value >= _primal(other)
+
+    def __eq__(self, other: object) -> Any:
+        return self.value == _primal(other)
+
+    def __ne__(self, other: object) -> Any:
+        return self.value != _primal(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __float__(self) -> float:
+        raise _float_error()
+
+    def __complex__(self) -> complex:
+        raise _float_error()
+
+    def __index__(self) -> int:
+        raise _float_error()
+
+    # NumPy ufuncs on traced values record the matching primitive
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method != "__call__" or kwargs:
+            return NotImplemented
+        rule = self.tape.registry.lookup(ufunc)
+        if len(inputs) == 1:
+            return self.tape.unary(rule, self)
+        if len(inputs) == 2 and rule.arity == 2:
+            return self.tape.binary(rule, *inputs)
+        return NotImplemented
+
+    @property
+    def shape(self) -> Any:
+        return getattr(self.value, "shape", ())
+
+
+def _is_number(v: Any) -> bool:
+    return G.number_kind(type(v)) in (G.REAL, G.COMPLEX, G.MP)
+
+
+def _primal(v: Any) -> Any:
+    return v.value if isinstance(v, Traced) else v
+
+
+def _one_like(y: Any) -> Any:
+    if hasattr(y, "shape") and getattr(y, "shape", ()) != ():
+        import numpy as np
+
+        return np.ones_like(y)
+    kind = G.number_kind(type(y))
+    if kind == G.MP:
+        import mpmath
+
+        return mpmath.mpf(1)
+    if kind == G.COMPLEX:
+        return 1 + 0j
+    return 1.0
+
+
+def _zero_like(x: Any) -> Any:
+    if hasattr(x, "shape") and getattr(x, "shape", ()) != ():
+        import numpy as np
+
+        return np.zeros_like(x)
+    return x * 0
+
+
+def trace_vjp(f: Callable[..., Any], xs: Sequence[Any], *,
+              rules: Registry | None = None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """Trace ``f(*xs)`` and return its output with a pullback giving one cotangent per input.
+
+    Raises:
+        TypeError: ``f`` returned something that is not a number or array.
+    """
+    tape = Tape(rules or default_registry)
+    inputs = [tape.node(x) for x in xs]
+    out = f(*inputs)
+    if isinstance(out, Traced) and out.tape is tape:
+        y, index = out.value, out.index
+    elif isinstance(out, Traced):
+        raise TypeError("f returned a value traced by another (outer) differentiation")
+    elif G.number_kind(type(out)) is not None or hasattr(type(out), "__vjpchain_kind__"):
+        y, index = out, -1  # does not depend on the inputs
+    else:
+        raise UnsupportedTypeError(
+            f"the differentiated function must return one number or array (got "
+            f"{type(out).__name__}); return a single value"
+        )
+    ids = [t.index for t in inputs]
+
+    def traced_pullback(y_bar: Any) -> tuple[Any, ...]:
+        if index < 0:
+            return tuple(_zero_like(x) for x in xs)
+        cts = tape.pullback(index, y_bar, ids)
+        return tuple(_zero_like(x) if ct is None else _unbroadcast(ct, x)
+                     for ct, x in zip(cts, xs, strict=True))
+
+    traced_pullback.tape = tape  # type: ignore[attr-defined]
+    return y, traced_pullback
