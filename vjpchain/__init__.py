@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from .compiled import CompiledChain, compile_chain
 from .domain import Domain
 from .dual import Dual
 from .errors import (
@@ -95,7 +96,7 @@ def rules_table(rules: Registry | None = None) -> list[tuple[str, str, str]]:
 
 __all__ = [
     "vjp", "val_and_grad", "grad", "jvp", "ChainPullback", "derivative", "hvp", "hessian",
-    "Dual", "atan2", "hypot", "maximum", "minimum",
+    "Dual", "atan2", "hypot", "maximum", "minimum", "compile_chain", "CompiledChain",
     "Registry", "Rule", "default_registry", "register", "scalar_rule", "unregister",
     "primitive", "Primitive", "Parametric", "power", "scale", "shift", "Domain",
     "Generic", "rules_table",

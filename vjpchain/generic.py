@@ -129,8 +129,16 @@ class Generic:
             impl = self.resolve(type(x))
         return impl(x)
 
-    def resolve(self, tp: type) -> Impl:
-        """The implementation used for arguments of type ``tp`` (raises TypeError if none)."""
+    def resolve(self, tp: type, unchecked: bool = False) -> Impl:
+        """The implementation used for arguments of type ``tp`` (raises TypeError if none).
+
+        With ``unchecked``, a float implementation that returns inf on overflow is given as
+        the bare ``math`` function, which raises OverflowError instead: the interpreter and
+        compiled chains run those and redo the pass with the checked ones only on overflow.
+        """
+        if unchecked:
+            impl = self.resolve(tp)
+            return getattr(impl, "unchecked", impl)  # type: ignore[no-any-return]
         apply = getattr(tp, "__vjpchain_apply__", None)
         if apply is not None:
             # traced and dual numbers (higher layers) say themselves how to apply a function
@@ -223,6 +231,7 @@ def _overflow_to_inf(f: Impl, odd: bool = False) -> Impl:
             return math.copysign(math.inf, x) if odd else math.inf
 
     g.__name__ = getattr(f, "__name__", "f")
+    g.unchecked = f  # type: ignore[attr-defined]  # raises OverflowError; see Generic.resolve
     return g
 
 

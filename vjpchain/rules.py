@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 Pullback = Callable[[Any], Any]
+X, Y, XY = 0, 1, 2  # how a specialized derivative is called (see Rule.specialize)
 RuleFn = Callable[[Any], "tuple[Any, Pullback]"]
 Derivative = Callable[[Any, Any], Any]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,6 +89,33 @@ class Rule:
     primal_formula: str = ""
     arity: int = 1
     partials: tuple[Callable[[Any, Any, Any], Any], ...] = ()
+    derivative_of_x: Any = None
+    derivative_is_output: bool = False
+    _specialized: dict[Any, tuple[Any, Any, int]] = field(default_factory=dict, repr=False)
+
+    def specialize(self, tp: type, unchecked: bool = False) -> tuple[Any, Any, int]:
+        """``(primal, derivative, mode)`` for inputs of type ``tp``, with the generic
+        functions resolved to that type's implementation (``math.sin`` for a float), so the
+        interpreter and compiled chains skip the dispatch. ``mode`` is ``X`` (derivative of
+        x alone), ``Y`` (the derivative is the output) or ``XY`` (``derivative(x, y)``).
+        ``unchecked``: see :meth:`Generic.resolve` (the primal may raise OverflowError)."""
+        try:
+            return self._specialized[tp, unchecked]
+        except KeyError:
+            pass
+        primal = self.primal
+        if isinstance(primal, G.Generic):
+            primal = primal.resolve(tp, unchecked)
+        spec: tuple[Any, Any, int]
+        if self.derivative_is_output:
+            spec = (primal, None, Y)
+        elif isinstance(self.derivative_of_x, G.Generic):
+            spec = (primal, self.derivative_of_x.resolve(tp), X)
+        else:
+            spec = (primal, self.derivative, XY)
+        if len(self._specialized) < 64:
+            self._specialized[tp, unchecked] = spec
+        return spec
 
     def __call__(self, x: Any) -> tuple[Any, Pullback]:
         return self.vjp(x)
@@ -336,7 +364,18 @@ class Registry:
         self._table: dict[Any, Rule] = {}
         self._families: dict[type, Rule] = {}
         self._bound: dict[Any, Rule] = {}
+        self._by_type: dict[Any, dict[Any, Any]] = {}
         self._lock = threading.Lock()
+
+    def _specs(self, tp: type, unchecked: bool = False) -> dict[Any, Any]:
+        """The interpreter's cache for inputs of type ``tp``: chain element -> specialized
+        step (see transforms._run). Cleared whenever a rule is added or removed."""
+        try:
+            return self._by_type[tp, unchecked]
+        except KeyError:
+            table: dict[Any, Any] = {}
+            self._by_type[tp, unchecked] = table
+            return table
 
     # reading
     def lookup(self, primitive: Any) -> Rule:
@@ -467,6 +506,7 @@ class Registry:
                         self._drop(old)
                     self._table[key] = rule
             self._bound.clear()
+            self._by_type = {}
         return rule
 
     def _drop(self, rule: Rule) -> None:
@@ -574,6 +614,7 @@ class Registry:
             for key in [k for k, r in self._families.items() if r is rule]:
                 del self._families[key]
             self._bound.clear()
+            self._by_type = {}
         return rule
 
 
@@ -615,75 +656,99 @@ _HALF_PI = math.pi / 2
 _PRIMAL_TEXT = {"neg": "-x", "square": "x**2", "reciprocal": "1/x"}
 
 
-def _builtin(name: str, primal: G.Generic, derivative: Derivative, formula: str, *,
+class _Output:
+    """Marks a derivative equal to the primal output (exp' = exp)."""
+
+    def __repr__(self) -> str:
+        return "OUTPUT"
+
+
+OUTPUT = _Output()
+
+
+def _builtin(name: str, primal: G.Generic, derivative: Any, formula: str, *,
              aliases: tuple[Any, ...] = (), domain: Domain = REALS, ulps: float = 1.0) -> None:
+    """Declare a built-in primitive. ``derivative`` is a generic function of x (``G.cos``),
+    ``OUTPUT`` (the derivative is the primal's output), or ``(x, y) -> dy/dx``."""
     keys = [primal, name, *aliases]
     for module in (math, cmath, mpmath):
         fn = getattr(module, name, None)
         if fn is not None and fn not in keys and name not in _NOT_THE_SAME.get(module, ()):
             keys.append(fn)
-    rule = Rule(name, _rule_from_derivative(name, primal, derivative), primal=primal,
-                derivative=derivative, formula=formula, domain=domain, ulps=ulps,
-                keys=tuple(keys), primal_formula=_PRIMAL_TEXT.get(name, f"{name}(x)"))
+    of_x = derivative if isinstance(derivative, G.Generic) else None
+    if derivative is OUTPUT:
+        def from_output(x: Any, y: Any) -> Any:
+            return y
+        full: Derivative = from_output
+    elif of_x is not None:
+        def from_x(x: Any, y: Any) -> Any:
+            return of_x(x)
+        full = from_x
+    else:
+        full = derivative
+    rule = Rule(name, _rule_from_derivative(name, primal, full), primal=primal,
+                derivative=full, formula=formula, domain=domain, ulps=ulps,
+                keys=tuple(keys), primal_formula=_PRIMAL_TEXT.get(name, f"{name}(x)"),
+                derivative_of_x=of_x, derivative_is_output=derivative is OUTPUT)
     default_registry._add(rule, replace=False)
 
 
 # names a library uses for a different function (mpmath.sinc is unnormalized)
 _NOT_THE_SAME: dict[Any, tuple[str, ...]] = {mpmath: ("sinc",)}
 
-_builtin("sin", G.sin, lambda x, y: G.cos(x), "cos(x)")
+_builtin("sin", G.sin, G.cos, "cos(x)")
 _builtin("cos", G.cos, lambda x, y: -G.sin(x), "-sin(x)")
-_builtin("tan", G.tan, lambda x, y: G.d_tan(x), "1/cos(x)**2", ulps=2.0,
+_builtin("tan", G.tan, G.d_tan, "1/cos(x)**2", ulps=2.0,
          domain=Domain(special=(_HALF_PI, -_HALF_PI, 3 * _HALF_PI, 1e22)))
-_builtin("exp", G.exp, lambda x, y: y, "exp(x)", domain=Domain(hi=_MAX_EXP, include_hi=True))
-_builtin("exp2", G.exp2, lambda x, y: G.d_exp2(x), "log(2)*2**x",
+_builtin("exp", G.exp, OUTPUT, "exp(x)", domain=Domain(hi=_MAX_EXP, include_hi=True))
+_builtin("exp2", G.exp2, G.d_exp2, "log(2)*2**x",
          domain=Domain(hi=_EXP2_DERIV_MAX, special=(1024.5, 1024.0, 1023.99, -1074.0, -1022.5)))
-_builtin("expm1", G.expm1, lambda x, y: G.exp(x), "exp(x)",
+_builtin("expm1", G.expm1, G.exp, "exp(x)",
          domain=Domain(hi=_MAX_EXP, include_hi=True, special=(-40.0, -745.0)))
-_builtin("log", G.log, lambda x, y: G.d_log(x), "1/x", domain=Domain(0.0))
-_builtin("log2", G.log2, lambda x, y: G.d_log2(x), "1/(x*log(2))", domain=Domain(0.0))
-_builtin("log10", G.log10, lambda x, y: G.d_log10(x), "1/(x*log(10))", domain=Domain(0.0))
-_builtin("log1p", G.log1p, lambda x, y: G.d_log1p(x), "1/(1 + x)", domain=Domain(-1.0))
-_builtin("sqrt", G.sqrt, lambda x, y: G.d_sqrt(x), "1/(2*sqrt(x))",
+_builtin("log", G.log, G.d_log, "1/x", domain=Domain(0.0))
+_builtin("log2", G.log2, G.d_log2, "1/(x*log(2))", domain=Domain(0.0))
+_builtin("log10", G.log10, G.d_log10, "1/(x*log(10))", domain=Domain(0.0))
+_builtin("log1p", G.log1p, G.d_log1p, "1/(1 + x)", domain=Domain(-1.0))
+_builtin("sqrt", G.sqrt, G.d_sqrt, "1/(2*sqrt(x))",
          domain=Domain(0.0, include_lo=True))
-_builtin("cbrt", G.cbrt, lambda x, y: G.d_cbrt(x), "1/(3*cbrt(x)**2)")
-_builtin("sinh", G.sinh, lambda x, y: G.d_sinh(x), "cosh(x)",
+_builtin("cbrt", G.cbrt, G.d_cbrt, "1/(3*cbrt(x)**2)")
+_builtin("sinh", G.sinh, G.d_sinh, "cosh(x)",
          domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
-_builtin("cosh", G.cosh, lambda x, y: G.d_cosh(x), "sinh(x)",
+_builtin("cosh", G.cosh, G.d_cosh, "sinh(x)",
          domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
-_builtin("tanh", G.tanh, lambda x, y: G.d_tanh(x), "sech(x)**2",
+_builtin("tanh", G.tanh, G.d_tanh, "sech(x)**2",
          domain=Domain(special=(19.0, 20.0, 355.0, 372.0)))
-_builtin("asin", G.asin, lambda x, y: G.d_asin(x), "1/sqrt(1 - x**2)",
+_builtin("asin", G.asin, G.d_asin, "1/sqrt(1 - x**2)",
          aliases=("arcsin",), domain=Domain(-1.0, 1.0, True, True))
-_builtin("acos", G.acos, lambda x, y: G.d_acos(x), "-1/sqrt(1 - x**2)",
+_builtin("acos", G.acos, G.d_acos, "-1/sqrt(1 - x**2)",
          aliases=("arccos",), domain=Domain(-1.0, 1.0, True, True))
-_builtin("atan", G.atan, lambda x, y: G.d_atan(x), "1/(1 + x**2)", aliases=("arctan",),
+_builtin("atan", G.atan, G.d_atan, "1/(1 + x**2)", aliases=("arctan",),
          domain=Domain(special=(1.34e154, 1e160, 2e161)))
-_builtin("asinh", G.asinh, lambda x, y: G.d_asinh(x), "1/sqrt(1 + x**2)",
+_builtin("asinh", G.asinh, G.d_asinh, "1/sqrt(1 + x**2)",
          aliases=("arcsinh",), domain=Domain(special=(1e200, -1e200, 1.34e154)))
-_builtin("acosh", G.acosh, lambda x, y: G.d_acosh(x), "1/sqrt(x**2 - 1)",
+_builtin("acosh", G.acosh, G.d_acosh, "1/sqrt(x**2 - 1)",
          aliases=("arccosh",), domain=Domain(1.0, include_lo=True, special=(1e300,)))
-_builtin("atanh", G.atanh, lambda x, y: G.d_atanh(x), "1/(1 - x**2)", aliases=("arctanh",),
+_builtin("atanh", G.atanh, G.d_atanh, "1/(1 - x**2)", aliases=("arctanh",),
          domain=Domain(-1.0, 1.0))
-_builtin("erf", G.erf, lambda x, y: G.d_erf(x), "2/sqrt(pi)*exp(-x**2)",
+_builtin("erf", G.erf, G.d_erf, "2/sqrt(pi)*exp(-x**2)",
          domain=Domain(special=(26.5, 27.2, -27.2)))
-_builtin("erfc", G.erfc, lambda x, y: G.d_erfc(x), "-2/sqrt(pi)*exp(-x**2)",
+_builtin("erfc", G.erfc, G.d_erfc, "-2/sqrt(pi)*exp(-x**2)",
          domain=Domain(special=(26.5, 27.2, -27.2)))
-_builtin("sigmoid", G.sigmoid, lambda x, y: G.d_sigmoid(x), "sigmoid(x)*(1 - sigmoid(x))",
+_builtin("sigmoid", G.sigmoid, G.d_sigmoid, "sigmoid(x)*(1 - sigmoid(x))",
          aliases=("logistic", "expit"), domain=Domain(special=(-745.0, 40.0, 710.0)))
-_builtin("softplus", G.softplus, lambda x, y: G.d_softplus(x), "sigmoid(x)",
+_builtin("softplus", G.softplus, G.d_softplus, "sigmoid(x)",
          domain=Domain(special=(-745.0, 37.0, 710.0)))
-_builtin("abs", G.absolute, lambda x, y: G.sign(x), "sign(x)",
+_builtin("abs", G.absolute, G.sign, "sign(x)",
          aliases=(builtins.abs, operator.abs, "absolute", mpmath.fabs, math.fabs))
 _builtin("neg", G.neg, lambda x, y: -1.0, "-1", aliases=(operator.neg, "negative"))
 _builtin("square", G.square, lambda x, y: 2 * x, "2*x")
-_builtin("reciprocal", G.reciprocal, lambda x, y: G.d_reciprocal(x), "-1/x**2",
+_builtin("reciprocal", G.reciprocal, G.d_reciprocal, "-1/x**2",
          domain=Domain(excluded=(0.0,)))
-_builtin("lgamma", G.lgamma, lambda x, y: G.digamma(x), "digamma(x)",
+_builtin("lgamma", G.lgamma, G.digamma, "digamma(x)",
          aliases=("gammaln",), domain=Domain(excluded_integers_below=0.0))
-_builtin("digamma", G.digamma, lambda x, y: G.trigamma(x), "trigamma(x)",
+_builtin("digamma", G.digamma, G.trigamma, "trigamma(x)",
          aliases=("psi",), domain=Domain(excluded_integers_below=0.0))
-_builtin("sinc", G.sinc, lambda x, y: G.d_sinc(x), "(cos(pi*x) - sinc(x))/x",
+_builtin("sinc", G.sinc, G.d_sinc, "(cos(pi*x) - sinc(x))/x",
          aliases=(mpmath.sincpi,), domain=Domain(special=(1e15 + 0.5, 4503599627370495.5, 1e-8)))
 
 

@@ -21,7 +21,7 @@ from .errors import (
     UnsupportedTypeError,
     VjpchainError,
 )
-from .rules import Registry, Rule, default_registry, primitive_name
+from .rules import Registry, Rule, X, Y, default_registry, primitive_name
 from .trace import trace_vjp
 
 __all__ = ["vjp", "val_and_grad", "grad", "jvp", "derivative", "hvp", "hessian", "ChainPullback"]
@@ -54,14 +54,33 @@ class ChainPullback:
                 x_bar = d(x_bar) if callable(d) else x_bar * d
         return x_bar
 
+    def gradient(self, one: Any) -> Any:
+        """``self(one)`` for the cotangent 1: the first product 1 * d is exact, so it is
+        skipped (one array multiplication fewer for arrays); ``one`` fixes the type of an
+        empty chain's result."""
+        steps = self._steps
+        if not self._plain or not steps:
+            return self(one)
+        x_bar = steps[-1]
+        if type(x_bar) is not type(one) or (
+                type(one) is not float
+                and getattr(x_bar, "shape", None) != getattr(one, "shape", None)):
+            x_bar = one * x_bar  # a constant derivative (neg, scale): take the input's type
+        for k in range(len(steps) - 2, -1, -1):
+            x_bar = x_bar * steps[k]
+        return x_bar
+
     def __repr__(self) -> str:
         return f"<ChainPullback of {len(self._steps)} steps>"
 
 
 def _check_input(x: Any) -> Any:
-    if getattr(type(x), "__vjpchain_kind__", None) == "dual":
+    tp = type(x)
+    if tp is float:
         return x
-    kind = G.number_kind(type(x))
+    kind = G.number_kind(tp)
+    if kind is None and getattr(tp, "__vjpchain_kind__", None) == "dual":
+        return x
     if kind is None:
         raise UnsupportedInputError(
             f"cannot differentiate at {x!r}: a chain's input must be an int, float, complex, "
@@ -104,43 +123,84 @@ def _bad_output(rule: Rule, out: Any, i: int, prim: Any, x: Any) -> RuleOutputEr
     )
 
 
+_FULL = 3  # a rule given in full: its pullback is stored
+
+
+def _spec(registry: Registry, prim: Any, tp: type, unchecked: bool) -> tuple[Any, Any, int]:
+    """How chain element ``prim`` runs on a value of type ``tp``: (primal, derivative, mode)
+    with the generic functions resolved, or (None, rule, _FULL) for a rule given in full."""
+    rule = registry.lookup(prim)
+    if rule.derivative is None:
+        return None, rule, _FULL
+    return rule.specialize(tp, unchecked)
+
+
 def _run(chain: Iterable[Any], x: Any, registry: Registry, steps: list[Any] | None,
-         x_dot: Any = None) -> tuple[Any, Any, bool]:
+         x_dot: Any = None, unchecked: bool = True) -> tuple[Any, Any, bool]:
     """The primal pass. With ``steps``, store each step's derivative or pullback (reverse
     mode); without, push the tangent ``x_dot`` through as it goes (forward mode).
 
+    Each rule is specialized to the type of the value reaching it (``Rule.specialize``:
+    ``math.sin`` and ``math.cos`` for a float) and cached per registry and type, so the loop
+    makes one dictionary lookup per step and calls the implementations directly.
+
+    The float implementations run unchecked (``math.exp`` raises OverflowError where the
+    generic ``exp`` returns inf); on an overflow the pass is redone with the checked ones,
+    so the common case pays nothing for IEEE overflow semantics.
+
     Returns ``(y, y_dot, plain)``; ``plain`` is False once a step stored a closure.
     """
-    table = registry._table
+    if unchecked and not isinstance(chain, (list, tuple)):
+        chain = list(chain)  # it may be run twice
+    x0, x_dot0 = x, x_dot
     plain = True
     i = -1
     prim: Any = None
+    append = steps.append if steps is not None else None
+    tp = type(x)
+    fast = registry._specs(tp, unchecked)
     try:
         for i, prim in enumerate(chain):
-            rule = table.get(prim) if prim.__hash__ is not None else None
-            if rule is None:
-                rule = registry.lookup(prim)
-            derivative = rule.derivative
-            if derivative is not None:
-                y = rule.primal(x)  # type: ignore[misc]
-                d = derivative(x, y)
-                if steps is None:
-                    x_dot = x_dot * d
-                else:
-                    steps.append(d)
-            else:
-                out = rule.vjp(x)
+            try:
+                primal, derivative, mode = fast[prim]
+            except KeyError:
+                primal, derivative, mode = fast[prim] = _spec(registry, prim, tp, unchecked)
+            except TypeError:  # unhashable: let lookup explain
+                primal, derivative, mode = _spec(registry, prim, tp, unchecked)
+            if mode == _FULL:
+                out = derivative.vjp(x)
                 if type(out) is not tuple or len(out) != 2 or not callable(out[1]):
-                    raise _bad_output(rule, out, i, prim, x)
+                    raise _bad_output(derivative, out, i, prim, x)
                 y, pullback = out
-                if steps is None:
+                if append is None:
                     x_dot = pullback(x_dot)
                 else:
-                    steps.append(pullback)
+                    append(pullback)
                     plain = False
+            else:
+                y = primal(x)
+                if mode == X:
+                    d = derivative(x)
+                elif mode == Y:
+                    d = y
+                else:
+                    d = derivative(x, y)
+                if append is None:
+                    x_dot = x_dot * d
+                else:
+                    append(d)
             x = y
+            if type(x) is not tp:
+                tp = type(x)
+                fast = registry._specs(tp, unchecked)
     except RuleOutputError:
         raise
+    except OverflowError:
+        if not unchecked:
+            raise
+        if steps is not None:
+            steps.clear()
+        return _run(chain, x0, registry, steps, x_dot0, unchecked=False)
     except Exception as exc:
         if i < 0:
             raise
@@ -211,6 +271,8 @@ def vjp(f: Any, *xs: Any, rules: Registry | None = None) -> tuple[Any, Any]:
 
 
 def _one_like(x: Any) -> Any:
+    if type(x) is float:
+        return 1.0
     kind = G.number_kind(type(x))
     if kind == G.NUMPY:
         import numpy as np
@@ -245,8 +307,15 @@ def val_and_grad(f: Any, *xs: Any, argnums: int | Sequence[int] | None = None,
         >>> val_and_grad(lambda x1, x2: log(x1 * x2 * (x1 + x2)) / (x1 - x2) ** 2, 2.0, 10.0)
         (0.08563498317721861, (0.030523329127637985, -0.01854416246097132))
     """
+    if type(f) is list and len(xs) == 1 and argnums is None:
+        # the common case, without the layers of vjp: run, then multiply back
+        registry = rules or default_registry
+        steps: list[Any] = []
+        y, _, plain = _run(f, _check_input(xs[0]), registry, steps)
+        return y, ChainPullback(steps, plain).gradient(_one_like(y))
     y, pullback = vjp(f, *xs, rules=rules)
-    grads = pullback(_one_like(y))
+    one = _one_like(y)
+    grads = pullback.gradient(one) if type(pullback) is ChainPullback else pullback(one)
     if argnums is None:
         return y, grads
     all_grads = grads if len(xs) > 1 else (grads,)

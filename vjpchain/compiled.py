@@ -1,0 +1,213 @@
+"""Compiled chains: straight-line Python generated from the primitives' declarations.
+
+``compile_chain([sin, sin, exp])`` returns a function ``x -> (y, dy/dx)`` whose body is the
+chain unrolled: each step's primal and local derivative, then the reverse product, with the
+generic functions already resolved for the input's type (``math.sin`` for a float). It
+computes exactly what the interpreter computes, in the same order, so the results agree bit
+for bit; only the interpreter's per-step bookkeeping is gone. ``.source`` shows the code, a
+derivative program a learner can read.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from . import generic as G
+from .rules import XY, Registry, Y, default_registry
+
+__all__ = ["compile_chain", "CompiledChain"]
+
+_FULL = -1
+
+
+def _ident(text: str, taken: dict[str, Any], value: Any) -> str:
+    """A readable, unique Python name for ``value`` in the generated namespace."""
+    base = re.sub(r"\W", "_", text).strip("_") or "f"
+    if base[0].isdigit() or keyword.iskeyword(base):
+        base = f"f_{base}"
+    name = base
+    k = 2
+    while name in taken and taken[name] is not value:
+        name = f"{base}_{k}"
+        k += 1
+    taken[name] = value
+    return name
+
+
+class CompiledChain:
+    """A chain compiled to straight-line code; call it as ``y, dy_dx = compiled(x)``.
+
+    One variant is generated per input type on first use (float, mpf, ndarray...).
+
+    Attributes:
+        length: the number of primitives.
+    """
+
+    def __init__(self, chain: Iterable[Any], rules: Registry | None = None) -> None:
+        self._registry = rules or default_registry
+        self._chain = list(chain)
+        self._rules = [self._registry.lookup(p) for p in self._chain]
+        self._variants: dict[type, Any] = {}
+        self._sources: dict[type, str] = {}
+        self.length = len(self._chain)
+
+    def __call__(self, x: Any) -> tuple[Any, Any]:
+        try:
+            fn = self._variants[type(x)]
+        except KeyError:
+            from .transforms import _check_input
+
+            x = _check_input(x)
+            fn = self._variants.get(type(x)) or self._build(type(x))
+        return fn(x)  # type: ignore[no-any-return]
+
+    def _call_other(self, x: Any) -> tuple[Any, Any]:
+        from .transforms import _check_input
+
+        x = _check_input(x)
+        fn = self._variants.get(type(x)) or self._build(type(x))
+        return fn(x)  # type: ignore[no-any-return]
+
+    def float_function(self) -> Any:
+        """The generated function for floats itself, without the dispatch on the input's
+        type: the fastest way to call a compiled chain on floats."""
+        return self._variants.get(float) or self._build(float)
+
+    @property
+    def source(self) -> str:
+        """The generated code for float inputs."""
+        return self.source_for(float)
+
+    def source_for(self, tp: type) -> str:
+        """The generated code for inputs of type ``tp``."""
+        if tp not in self._sources:
+            self._build(tp)
+        return self._sources[tp]
+
+    def _build(self, tp: type, unchecked: bool = True) -> Any:
+        namespace: dict[str, Any] = {}
+        lines = ["def compiled_chain(x0):"]
+        if unchecked and tp is float:
+            # math functions raise OverflowError where vjpchain's give inf: on overflow
+            # (rare) run the variant built with the checked functions
+            namespace["checked"] = self._build(tp, unchecked=False)
+            namespace["other_types"] = self._call_other
+            lines.append("  if type(x0) is not float:")
+            lines.append("    return other_types(x0)")
+            lines.append("  try:")
+            indent = "    "
+        else:
+            unchecked = False
+            indent = "  "
+        derivatives: list[tuple[str, int]] = []
+        x = "x0"
+        for i, rule in enumerate(self._rules):
+            out = f"x{i + 1}"
+            lines.append(f"{indent}# chain[{i}]: {rule.name}, derivative {rule.formula or '?'}")
+            if rule.derivative is None:
+                fn = _ident(f"{rule.name}_rule", namespace, rule.vjp)
+                lines.append(f"{indent}{out}, pullback{i + 1} = {fn}({x})")
+                derivatives.append((f"pullback{i + 1}", _FULL))
+            else:
+                primal, derivative, mode = rule.specialize(tp, unchecked)
+                p = _ident(getattr(primal, "__name__", rule.name) if isinstance(
+                    rule.primal, G.Generic) else rule.name, namespace, primal)
+                lines.append(f"{indent}{out} = {p}({x})")
+                if mode == Y:
+                    lines.append(f"{indent}d{i + 1} = {out}")
+                else:
+                    label = getattr(derivative, "__name__", "") if mode != XY else ""
+                    if not label or label == "<lambda>" or mode == XY:
+                        label = f"{rule.name}_derivative"
+                    d = _ident(label, namespace, derivative)
+                    args = f"{x}, {out}" if mode == XY else x
+                    lines.append(f"{indent}d{i + 1} = {d}({args})")
+                derivatives.append((f"d{i + 1}", mode))
+            x = out
+        lines.append(f"{indent}# reverse pass: the cotangent 1 times each local derivative, "
+                     "last first")
+        if not derivatives:
+            lines.append(f"{indent}return x0, one_like({x})")
+            namespace["one_like"] = _one_like_for(tp)
+        else:
+            name, mode = derivatives[-1]
+            if mode == _FULL:
+                namespace["one_like"] = _one_like_for(tp)
+                lines.append(f"{indent}g = {name}(one_like({x}))")
+            else:
+                lines.append(f"{indent}g = {name}")
+            for name, mode in reversed(derivatives[:-1]):
+                lines.append(f"{indent}g = {name}(g)" if mode == _FULL
+                             else f"{indent}g = g * {name}")
+            lines.append(f"{indent}return {x}, g")
+        if unchecked:
+            lines.append("  except OverflowError:")
+            lines.append("    return checked(x0)")
+        source = "\n".join(lines) + "\n"
+        code = compile(source, f"<compiled chain of {len(self._rules)} steps>", "exec")
+        exec(code, namespace)  # noqa: S102 - our own generated code, names bound above
+        fn = namespace["compiled_chain"]
+        if unchecked or tp is not float:
+            self._variants[tp] = fn
+            self._sources[tp] = source
+        return fn
+
+    def __repr__(self) -> str:
+        return f"<compiled chain of {self.length} steps>"
+
+
+def _one_like_for(tp: type) -> Any:
+    from .transforms import _one_like
+
+    return _one_like
+
+
+def compile_chain(chain: Iterable[Any], *, rules: Registry | None = None) -> Any:
+    """Compile a chain to a function ``x -> (y, dy/dx)`` of straight-line code.
+
+    Equal to ``val_and_grad(chain, x)`` bit for bit on floats; faster, since the per-step
+    lookups are done once, when the code is generated. The function returned is the float
+    variant itself (other input types are sent to variants generated for them on first
+    use); its attributes ``source`` (the code), ``source_for(type)``, ``length`` and
+    ``compiled`` (the :class:`CompiledChain`) describe it.
+
+    Example:
+        >>> from math import sin, exp
+        >>> f = compile_chain([sin, sin, exp])
+        >>> f(2.0)
+        (2.2013533791690376, -0.562752038662712)
+        >>> print(f.source)
+        def compiled_chain(x0):
+          if type(x0) is not float:
+            return other_types(x0)
+          try:
+            # chain[0]: sin, derivative cos(x)
+            x1 = sin(x0)
+            d1 = cos(x0)
+            # chain[1]: sin, derivative cos(x)
+            x2 = sin(x1)
+            d2 = cos(x1)
+            # chain[2]: exp, derivative exp(x)
+            x3 = exp(x2)
+            d3 = x3
+            # reverse pass: the cotangent 1 times each local derivative, last first
+            g = d3
+            g = g * d2
+            g = g * d1
+            return x3, g
+          except OverflowError:
+            return checked(x0)
+        <BLANKLINE>
+        >>> compile_chain([exp, exp])(10.0)   # overflows to inf, as in the interpreter
+        (inf, inf)
+    """
+    compiled = CompiledChain(chain, rules)
+    fn = compiled.float_function()
+    fn.source = compiled.source
+    fn.source_for = compiled.source_for
+    fn.length = compiled.length
+    fn.compiled = compiled
+    return fn
