@@ -195,13 +195,11 @@ def _run(chain: Iterable[Any], x: Any, registry: Registry, steps: list[Any] | No
                 fast = registry._specs(tp, unchecked)
     except RuleOutputError:
         raise
-    except OverflowError:
-        if not unchecked:
-            raise
-        if steps is not None:
-            steps.clear()
-        return _run(chain, x0, registry, steps, x_dot0, unchecked=False)
     except Exception as exc:
+        if unchecked and isinstance(exc, OverflowError):
+            if steps is not None:
+                steps.clear()
+            return _run(chain, x0, registry, steps, x_dot0, unchecked=False)
         if i < 0:
             raise
         err = _fail(exc, i, prim, x, registry)
