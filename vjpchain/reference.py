@@ -14,7 +14,8 @@ from .domain import sweep_points
 
 __all__ = [
     "ulp_error", "float_ulp", "REFERENCE_DERIVATIVES", "reference_derivative", "sweep_ulps",
-    "rule_reference", "excused_near_zero", "check_rule", "diff_reference", "assert_rule_accurate", "check_chain",
+    "rule_reference", "excused_near_zero", "check_rule", "diff_reference",
+    "assert_rule_accurate", "check_chain",
     "RuleReport", "ChainReport", "CheckRow", "StepRow",
 ]
 
