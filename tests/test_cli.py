@@ -143,9 +143,170 @@ def test_bad_expression_exits_2_with_a_caret(capsys):
     assert "unknown name 'sni'" in err and "\n        ^" in err
 
 
-def test_x_used_twice_exits_2(capsys):
-    status, _, err = run(capsys, "grad", "x*sin(x)", "1")
-    assert status == 2 and "traced functions" in err
+def test_x_used_twice_is_a_function_of_one_variable(capsys):
+    """x*sin(x) is no chain: it is read as a function, and shown as a chain would be."""
+    status, out, err = run(capsys, "grad", "x*sin(x)", "1.5", "-0.5")
+    assert status == 0 and err == ""
+    assert out.splitlines()[0].split() == ["x", "f(x)", "f'(x)", "mpmath", "reference", "ulps"]
+    rows = table(out)
+    assert len(rows) == 2
+    for x, (cx, value, derivative, ref, ulps) in zip([1.5, -0.5], rows, strict=True):
+        assert float(cx) == x
+        assert (float(value), float(derivative)) == vc.val_and_grad(lambda t: t * vc.sin(t), x)
+        with mpmath.workdps(60):
+            exact = mpmath.diff(lambda t: t * mpmath.sin(t), mpmath.mpf(x))
+            assert abs(mpmath.mpf(ref) / exact - 1) < mpmath.mpf(10) ** -19
+            assert float(ulps) == pytest.approx(ulp_error(float(derivative), exact), abs=0.006)
+    status, out, _ = run(capsys, "grad", "y*sin(y)", "1.5")
+    assert status == 0 and out.splitlines()[0].split()[:3] == ["y", "f(y)", "f'(y)"]
+    status, out, _ = run(capsys, "grad", "x*sin(x)", "1.5", "--json")
+    [r] = json.loads(out)
+    assert set(r) == {"x", "value", "derivative", "reference", "ulps"}
+    assert (r["value"], r["derivative"]) == vc.val_and_grad(lambda t: t * vc.sin(t), 1.5)
+
+
+def test_x_used_twice_at_dps(capsys):
+    status, out, _ = run(capsys, "grad", "x*sin(x)", "1.5", "--dps", "30", "--json")
+    assert status == 0
+    [r] = json.loads(out)
+    with mpmath.workdps(30):
+        value, derivative = vc.val_and_grad(lambda t: t * vc.sin(t), mpmath.mpf(1.5))
+        assert r["derivative"] == mpmath.nstr(derivative, 30)
+    assert r["rel_error"] < 1e-28
+
+
+def test_grad_rows_reads_functions_of_one_variable():
+    [row] = cli.grad_rows("exp(x)/x - x", [0.75])
+    assert (row.value, row.derivative) == vc.val_and_grad(lambda t: vc.exp(t) / t - t, 0.75)
+    with mpmath.workdps(60):
+        exact = mpmath.exp(0.75) * (0.75 - 1) / mpmath.mpf(0.75) ** 2 - 1
+        assert abs(row.reference / exact - 1) < mpmath.mpf(10) ** -45
+    with pytest.raises(cli.UsageError, match="x1=VALUE x2=VALUE"):
+        cli.grad_rows("x1*x2", [1.0])
+
+
+# --- grad of several variables ---------------------------------------------------------------
+
+SEVERAL = "log(x1*x2*(x1+x2))/(x1-x2)**2"
+
+
+def several(x1, x2):
+    return vc.log(x1 * x2 * (x1 + x2)) / (x1 - x2) ** 2
+
+
+def several_partials(x1, x2):
+    """mpmath.diff of the formula along x1 and along x2, at 60 digits."""
+    with mpmath.workdps(60):
+        def f(a, b):
+            return mpmath.log(a * b * (a + b)) / (a - b) ** 2
+
+        a, b = mpmath.mpf(x1), mpmath.mpf(x2)
+        return mpmath.diff(f, (a, b), (1, 0)), mpmath.diff(f, (a, b), (0, 1))
+
+
+def test_grad_of_several_variables_table(capsys):
+    status, out, err = run(capsys, "grad", SEVERAL, "x1=2", "x2=10")
+    assert status == 0 and err == ""
+    lines = out.splitlines()
+    value, (d1, d2) = vc.val_and_grad(several, 2.0, 10.0)
+    assert lines[0] == f"f(x1=2.0, x2=10.0) = {value!r}"
+    assert lines[1].split() == ["variable", "value", "df/dvar", "mpmath", "reference", "ulps"]
+    rows = [line.split() for line in lines[2:]]
+    assert [r[:2] for r in rows] == [["x1", "2.0"], ["x2", "10.0"]]
+    for (_, _, derivative, ref, ulps), mine, exact in zip(rows, (d1, d2),
+                                                          several_partials(2.0, 10.0),
+                                                          strict=True):
+        assert float(derivative) == mine
+        with mpmath.workdps(60):
+            assert abs(mpmath.mpf(ref) / exact - 1) < mpmath.mpf(10) ** -19
+            assert float(ulps) == pytest.approx(ulp_error(mine, exact), abs=0.006)
+
+
+def test_grad_of_several_variables_json(capsys):
+    status, out, _ = run(capsys, "grad", SEVERAL, "x2=pi", "x1=0.5", "--json")
+    assert status == 0
+    record = json.loads(out)
+    assert set(record) == {"point", "value", "partials"}
+    assert record["point"] == {"x1": 0.5, "x2": math.pi}
+    assert list(record["point"]) == ["x1", "x2"]  # the expression's order
+    value, grads = vc.val_and_grad(several, 0.5, math.pi)
+    assert record["value"] == value
+    assert [p["variable"] for p in record["partials"]] == ["x1", "x2"]
+    for p, mine, exact in zip(record["partials"], grads, several_partials(0.5, math.pi),
+                              strict=True):
+        assert set(p) == {"variable", "derivative", "reference", "ulps"}
+        assert p["derivative"] == mine and isinstance(p["reference"], str)
+        with mpmath.workdps(60):
+            assert abs(mpmath.mpf(p["reference"]) / exact - 1) < mpmath.mpf(10) ** -28
+            assert p["ulps"] == pytest.approx(ulp_error(mine, exact), abs=1e-9)
+
+
+def test_grad_of_several_variables_at_dps(capsys):
+    status, out, _ = run(capsys, "grad", SEVERAL, "x1=2", "x2=10", "--dps", "30", "--json")
+    assert status == 0
+    record = json.loads(out)
+    with mpmath.workdps(30):
+        value, grads = vc.val_and_grad(several, mpmath.mpf(2), mpmath.mpf(10))
+        assert record["value"] == mpmath.nstr(value, 30)
+    for p, mine, exact in zip(record["partials"], grads, several_partials(2.0, 10.0),
+                              strict=True):
+        assert p["ulps"] is None and p["derivative"] == mpmath.nstr(mine, 30)
+        with mpmath.workdps(60):
+            assert abs(mpmath.mpf(p["reference"]) / exact - 1) < mpmath.mpf(10) ** -33
+        assert p["rel_error"] < 1e-28
+    status, out, _ = run(capsys, "grad", SEVERAL, "x1=2", "x2=10", "--dps", "30")
+    assert status == 0 and out.splitlines()[1].split()[-2:] == ["rel.", "error"]
+
+
+def test_grad_of_two_input_primitives(capsys):
+    status, out, _ = run(capsys, "grad", "atan2(y, x) * hypot(x, y)", "x=1", "y=-2", "--json")
+    assert status == 0
+    record = json.loads(out)
+    assert [p["variable"] for p in record["partials"]] == ["y", "x"]
+    value, grads = vc.val_and_grad(lambda y, x: vc.atan2(y, x) * vc.hypot(x, y), -2.0, 1.0)
+    assert record["value"] == value
+    assert [p["derivative"] for p in record["partials"]] == list(grads)
+    assert all(p["ulps"] < 4 for p in record["partials"])
+
+
+@pytest.mark.parametrize("points, words", [
+    (["x1=2"], ["no value for x2", "x1=VALUE x2=VALUE"]),
+    (["x1=2", "x2=3", "x3=1"], ["x3 is not a variable"]),
+    (["x1=2", "y=3", "z=1"], ["no value for x2", "y, z are not variables"]),
+    (["x1=2", "x2=3", "x1=4"], ["x1 is given more than once"]),
+    (["x1=2", "5"], ["not both"]),
+    (["2", "10"], ["2 variables (x1, x2)", "x1=VALUE x2=VALUE"]),
+    ([], ["2 variables (x1, x2)"]),
+])
+def test_points_that_do_not_fit_exit_2(capsys, points, words):
+    status, out, err = run(capsys, "grad", SEVERAL, *points)
+    assert status == 2 and out == ""
+    for w in words:
+        assert w in err
+
+
+def test_bad_named_values_exit_2(capsys):
+    status, _, err = run(capsys, "grad", SEVERAL, "x1=two", "x2=1")
+    assert status == 2 and "the value of x1" in err
+    status, _, err = run(capsys, "grad", "2 + 3", "x=1")
+    assert status == 2 and "uses no variable" in err
+
+
+def test_several_variables_outside_the_domain_exit_1(capsys):
+    status, out, err = run(capsys, "grad", SEVERAL, "x1=3", "x2=3")
+    assert status == 1 and out == ""
+    assert "'/' at column 19" in err
+    status, _, err = run(capsys, "grad", SEVERAL, "x1=-3", "x2=5", "--dps", "20")
+    assert status == 1 and "not real" in err
+
+
+def test_one_variable_named(capsys):
+    status, out, _ = run(capsys, "grad", "sin(x)", "x=1")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == f"f(x=1.0) = {math.sin(1.0)!r}"
+    [[name, x, derivative, _, _]] = [line.split() for line in lines[2:]]
+    assert (name, float(x), float(derivative)) == ("x", 1.0, vc.grad(vc.sin, 1.0))
 
 
 def test_domain_error_exits_1(capsys):
@@ -294,6 +455,17 @@ def test_plot_writes_a_png(capsys, tmp_path):
     assert str(path) in out
 
 
+def test_plot_a_function_of_one_variable(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "f.png"
+    status, _, err = run(capsys, "plot", "x*sin(x)", "--range", "0:3", "-o", str(path),
+                         "--error", "--points", "20")
+    assert status == 0, err
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    status, _, err = run(capsys, "plot", "x*y", "--range", "0:3", "-o", str(path))
+    assert status == 2 and "functions of one variable" in err
+
+
 def test_plot_range_must_be_valid(capsys, tmp_path):
     path = str(tmp_path / "f.png")
     assert run(capsys, "plot", "sin(x)", "--range", "3:1", "-o", path)[0] == 2
@@ -326,6 +498,10 @@ def test_python_m_vjpchain_is_the_command(capsys):
         capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout == run(capsys, "grad", "exp(sin(sin(x)))", "2.0")[1]
-    done = subprocess.run([sys.executable, "-m", "vjpchain", "grad", "x*x"],
+    done = subprocess.run([sys.executable, "-m", "vjpchain", "grad", "x1*x2", "x1=3", "x2=4"],
                           capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 2 and "traced functions" in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "f(x1=3.0, x2=4.0) = 12.0"
+    done = subprocess.run([sys.executable, "-m", "vjpchain", "grad", "x1*x2", "x1=3"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "no value for x2" in done.stderr

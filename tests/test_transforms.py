@@ -6,7 +6,7 @@ import threading
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import vjpchain as vc
@@ -210,7 +210,13 @@ HOLO = [vc.sin, vc.cos, vc.exp, vc.tanh, vc.scale(0.5), vc.shift(0.25), vc.squar
        re=st.floats(-1, 1), im=st.floats(-1, 1))
 def test_random_chains_complex_against_mpmath(chain, re, im):
     z = complex(re, im)
-    y, g = val_and_grad(chain, z)
+    try:
+        y, g = val_and_grad(chain, z)
+    except vc.PrimitiveDomainError:  # cmath overflows (exp of exp of exp of 1)
+        assume(False)
+    # exp of exp of exp... reaches 1e6 and beyond, where sin's argument alone carries a
+    # rounding error of 1e-10 that the derivative amplifies: keep to well-conditioned chains
+    assume(abs(y) < 1e3 and abs(g) < 1e6)
     with mpmath.workdps(30):
         ref = complex(mpmath.diff(_mp_chain(chain), mpmath.mpc(z)))
     assert abs(g - ref) <= 1e-11 * max(abs(ref), 1e-3)

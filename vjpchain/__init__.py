@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from .checkpoint import CheckpointedPullback, CheckpointStats, binomial_bound, checkpointed_vjp
 from .compiled import CompiledChain, compile_chain
 from .domain import Domain
 from .dual import Dual
@@ -97,6 +98,7 @@ def rules_table(rules: Registry | None = None) -> list[tuple[str, str, str]]:
 __all__ = [
     "vjp", "val_and_grad", "grad", "jvp", "ChainPullback", "derivative", "hvp", "hessian",
     "Dual", "atan2", "hypot", "maximum", "minimum", "compile_chain", "CompiledChain",
+    "checkpointed_vjp", "CheckpointedPullback", "CheckpointStats", "binomial_bound",
     "Registry", "Rule", "default_registry", "register", "scalar_rule", "unregister",
     "primitive", "Primitive", "Parametric", "power", "scale", "shift", "Domain",
     "Generic", "rules_table",

@@ -1,8 +1,10 @@
 """The ``vjpchain`` command line: ``grad``, ``rules``, ``check`` and ``plot``.
 
-``vjpchain`` alone runs ``vjpchain grad 'exp(sin(sin(x)))' 2.0``. References come from mpmath
-and never from the rules under test: the chain's primal is evaluated in mpmath at high
-precision and differentiated numerically with ``mpmath.diff``.
+``vjpchain`` alone runs ``vjpchain grad 'exp(sin(sin(x)))' 2.0``. ``grad`` also takes
+functions of several variables, with the point written ``NAME=VALUE``:
+``vjpchain grad 'log(x1*x2*(x1+x2))/(x1-x2)**2' x1=2 x2=10``. References come from mpmath and
+never from the rules under test: the expression is evaluated in mpmath at high precision and
+differentiated numerically (one variable at a time) with ``mpmath.diff``.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -21,12 +24,13 @@ import mpmath
 
 from . import __version__, rules_table
 from .errors import PrimitiveDomainError, VjpchainError
-from .expr import ExprError, parse_chain, parse_constant
+from .expr import ExprError, ParsedFunction, parse_constant, parse_expression, parse_function
 from .reference import ulp_error
 from .rules import Registry, default_registry
 from .transforms import val_and_grad
 
-__all__ = ["main", "build_parser", "DEFAULT_EXPR", "DEFAULT_POINT", "REFERENCE_DPS"]
+__all__ = ["main", "build_parser", "grad_rows", "grad_point", "GradRow", "GradPoint", "Partial",
+           "UsageError", "DEFAULT_EXPR", "DEFAULT_POINT", "REFERENCE_DPS"]
 
 DEFAULT_EXPR = "exp(sin(sin(x)))"
 DEFAULT_POINT = 2.0
@@ -43,6 +47,11 @@ _now = time.monotonic  # the clock of the progress display; tests replace it
 # --- shared pieces -------------------------------------------------------------------------
 
 
+class UsageError(VjpchainError, ValueError):
+    """The points given do not fit the expression (a variable without a value, or a value
+    for a name the expression does not use); the command exits with status 2."""
+
+
 def _point(text: str) -> float:
     """A point given on the command line: a float, or a constant expression such as pi/4."""
     try:
@@ -53,6 +62,21 @@ def _point(text: str) -> float:
         return parse_constant(text)
     except ExprError as exc:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}\n{exc}") from None
+
+
+_ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z_0-9]*)\s*=(.*)", re.DOTALL)
+
+
+def _point_arg(text: str) -> float | tuple[str, float]:
+    """A point of ``grad``: a number, or ``NAME=VALUE`` for a variable of a function."""
+    m = _ASSIGNMENT.fullmatch(text)
+    if m is None:
+        return _point(text)
+    name, value = m.groups()
+    try:
+        return name, _point(value)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"the value of {name}: {exc}") from None
 
 
 def _range(text: str) -> tuple[float, float]:
@@ -160,84 +184,259 @@ class GradRow:
     error: float
 
 
+def _one_variable(text: str, registry: Registry,
+                  plot: bool = False) -> tuple[str, Any, Callable[[Any], Any]]:
+    """``(variable, what val_and_grad differentiates, primal for mpmath)`` of an expression
+    of one variable: a chain, or a function that uses its variable more than once."""
+    parsed = parse_expression(text, rules=registry)
+    if isinstance(parsed, ParsedFunction):
+        if len(parsed.names) != 1:
+            advice = ("plot draws functions of one variable: give the others values in the "
+                      "expression" if plot else "give its point as "
+                      f"{' '.join(n + '=VALUE' for n in parsed.names)}")
+            raise UsageError(f"{text!r} is a function of {len(parsed.names)} variables "
+                             f"({', '.join(parsed.names)}): {advice}")
+        return parsed.names[0], parsed.fn, parsed.fn
+    return "x", parsed, _mp_primal(parsed, registry)
+
+
+def _error(derivative: Any, reference: Any, dps: int | None, ref_dps: int) -> float:
+    """ULPs of a float64 derivative, or the relative error of an mpmath one (nan: no
+    reference)."""
+    if reference is None:
+        return math.nan
+    if dps is None:
+        return ulp_error(derivative, reference)
+    with mpmath.workdps(ref_dps):
+        diff = abs(derivative - reference)
+        return float(diff / abs(reference) if reference != 0 else diff)
+
+
+def _not_real(text: str, where: str, value: Any) -> PrimitiveDomainError:
+    return PrimitiveDomainError(
+        f"{text} is not real at {where} (got {value!r}): the point lies outside the real "
+        "domain of a step (vjpchain.rules_table() lists the domains)")
+
+
+def _ref_dps(dps: int | None) -> int:
+    return REFERENCE_DPS if dps is None else max(REFERENCE_DPS, dps + 10)
+
+
+def _grad_rows(text: str, points: Sequence[float], dps: int | None,
+               registry: Registry) -> tuple[str, list[GradRow]]:
+    name, target, f = _one_variable(text, registry)
+    ref_dps = _ref_dps(dps)
+    rows = []
+    for x in points:
+        if dps is None:
+            value, derivative = val_and_grad(target, x, rules=registry)
+        else:
+            with mpmath.workdps(dps):
+                value, derivative = val_and_grad(target, mpmath.mpf(x), rules=registry)
+            if isinstance(value, mpmath.mpc) or isinstance(derivative, mpmath.mpc):
+                raise _not_real(text, f"{name} = {x!r}", value)
+        reference = _reference(f, x, ref_dps)
+        rows.append(GradRow(x, value, derivative, reference,
+                            _error(derivative, reference, dps, ref_dps)))
+    return name, rows
+
+
 def grad_rows(text: str, points: Sequence[float], dps: int | None = None, *,
               rules: Registry | None = None) -> list[GradRow]:
-    """Value, derivative, mpmath reference and error of the chain ``text`` at each point.
+    """Value, derivative, mpmath reference and error of ``text`` at each point.
 
     Args:
-        text: an expression for :func:`vjpchain.expr.parse_chain`.
+        text: an expression of one variable: a chain for
+            :func:`vjpchain.expr.parse_chain`, or a formula that uses its variable more
+            than once (``'x*sin(x)'``, read by :func:`vjpchain.expr.parse_function`).
         points: the inputs.
         dps: None to differentiate in float64 (error in ULPs), else the mpmath digits to
             differentiate at (error relative to the reference).
 
     Raises:
         ExprError: ``text`` is not an expression.
-        VjpchainError: the chain fails at a point (e.g. PrimitiveDomainError).
+        UsageError: ``text`` has several variables (see :func:`grad_point`).
+        VjpchainError: the expression fails at a point (e.g. PrimitiveDomainError).
+    """
+    return _grad_rows(text, points, dps, rules or default_registry)[1]
+
+
+@dataclass
+class Partial:
+    """One partial derivative of ``vjpchain grad`` at a point of several variables."""
+
+    variable: str
+    x: float
+    derivative: Any
+    reference: Any
+    error: float
+
+
+@dataclass
+class GradPoint:
+    """The value of a function at a point and its partial derivatives, in the order of the
+    function's variables."""
+
+    point: dict[str, float]
+    value: Any
+    partials: list[Partial]
+
+
+def _along(fn: Callable[..., Any], xs: Sequence[float], i: int) -> Callable[[Any], Any]:
+    """``fn`` as a function of its ``i``-th input, the others fixed at ``xs``, in mpmath."""
+
+    def f(t: Any) -> Any:
+        return fn(*[t if j == i else mpmath.mpf(x) for j, x in enumerate(xs)])
+
+    return f
+
+
+def grad_point(text: str, point: Mapping[str, float], dps: int | None = None, *,
+               rules: Registry | None = None) -> GradPoint:
+    """The value and every partial derivative of the function ``text`` at ``point``, each
+    partial with its mpmath reference and error.
+
+    The reference does not use the rules: the formula is evaluated in mpmath (vjpchain's
+    generic functions run mpmath's own on mpmath numbers) and differentiated along one
+    variable at a time with ``mpmath.diff``, the other variables fixed.
+
+    Args:
+        text: a formula for :func:`vjpchain.expr.parse_function`.
+        point: one value per variable of the formula, by name.
+        dps: as for :func:`grad_rows`.
+
+    Raises:
+        ExprError: ``text`` is not a formula.
+        UsageError: a variable has no value, a name is not a variable of the formula, or
+            the formula has no variable.
+        VjpchainError: the function fails at the point (e.g. PrimitiveDomainError).
     """
     registry = rules or default_registry
-    chain = parse_chain(text, rules=registry)
-    f = _mp_primal(chain, registry)
-    ref_dps = REFERENCE_DPS if dps is None else max(REFERENCE_DPS, dps + 10)
-    rows = []
-    for x in points:
-        if dps is None:
-            value, derivative = val_and_grad(chain, x, rules=registry)
-        else:
-            with mpmath.workdps(dps):
-                value, derivative = val_and_grad(chain, mpmath.mpf(x), rules=registry)
-            if isinstance(value, mpmath.mpc) or isinstance(derivative, mpmath.mpc):
-                raise PrimitiveDomainError(
-                    f"{text} is not real at x = {x!r} (got {value!r}): the point lies outside "
-                    "the real domain of a step (vjpchain.rules_table() lists the domains)")
-        reference = _reference(f, x, ref_dps)
-        if reference is None:
-            error = math.nan
-        elif dps is None:
-            error = ulp_error(derivative, reference)
-        else:
-            with mpmath.workdps(ref_dps):
-                diff = abs(derivative - reference)
-                error = float(diff / abs(reference) if reference != 0 else diff)
-        rows.append(GradRow(x, value, derivative, reference, error))
-    return rows
+    parsed = parse_function(text, rules=registry)
+    names = parsed.names
+    if not names:
+        raise UsageError(f"{text!r} uses no variable: give a function such as 'x*sin(x)' or "
+                         "'x1*x2'")
+    missing = [n for n in names if n not in point]
+    extra = [n for n in point if n not in names]
+    if missing or extra:
+        problems = []
+        if missing:
+            problems.append(f"no value for {', '.join(missing)}")
+        if extra:
+            problems.append(f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not "
+                            f"{'a variable' if len(extra) == 1 else 'variables'} of it")
+        raise UsageError(f"{text!r} has the variables {', '.join(names)}: "
+                         f"{'; '.join(problems)}. Give one value each: "
+                         f"{' '.join(n + '=VALUE' for n in names)}")
+    xs = [float(point[n]) for n in names]
+    if dps is None:
+        value, grads = val_and_grad(parsed.fn, *xs, rules=registry)
+    else:
+        with mpmath.workdps(dps):
+            value, grads = val_and_grad(parsed.fn, *[mpmath.mpf(x) for x in xs],
+                                        rules=registry)
+    grads = grads if len(xs) > 1 else (grads,)
+    if dps is not None and any(isinstance(v, mpmath.mpc) for v in (value, *grads)):
+        where = ", ".join(f"{n} = {x!r}" for n, x in zip(names, xs, strict=True))
+        raise _not_real(text, where, value)
+    ref_dps = _ref_dps(dps)
+    partials = []
+    for i, (name, x, derivative) in enumerate(zip(names, xs, grads, strict=True)):
+        reference = _reference(_along(parsed.fn, xs, i), x, ref_dps)
+        partials.append(Partial(name, x, derivative, reference,
+                                _error(derivative, reference, dps, ref_dps)))
+    return GradPoint(dict(zip(names, xs, strict=True)), value, partials)
+
+
+def _numbers(dps: int | None, json_out: bool) -> tuple[
+        Callable[[Any], Any], Callable[[Any], Any], Callable[[float], Any]]:
+    """How a value or derivative, a reference and an error are shown (table or JSON)."""
+    if dps is None:
+        ref_digits = _JSON_REF_DIGITS if json_out else _TABLE_REF_DIGITS
+        num: Callable[[Any], Any] = _json_float if json_out else repr
+        err: Callable[[float], Any] = _json_float if json_out else (lambda e: f"{e:.2f}")
+    else:
+        ref_digits = dps + 5
+
+        def num(v: Any) -> Any:
+            return mpmath.nstr(v, dps)
+
+        err = _json_float if json_out else (lambda e: f"{e:.2e}")
+
+    def ref(r: Any) -> Any:
+        return (None if json_out else "n/a") if r is None else mpmath.nstr(r, ref_digits)
+
+    return num, ref, err
+
+
+def _error_fields(reference: Any, error: float, dps: int | None,
+                  err: Callable[[float], Any]) -> dict[str, Any]:
+    if dps is None:
+        return {"ulps": None if reference is None else err(error)}
+    return {"ulps": None, "rel_error": None if reference is None else err(error)}
+
+
+def _named_point(text: str, named: Sequence[tuple[str, float]]) -> dict[str, float]:
+    point: dict[str, float] = {}
+    twice = []
+    for name, value in named:
+        if name in point and name not in twice:
+            twice.append(name)
+        point[name] = value
+    if twice:
+        raise UsageError(f"{', '.join(twice)} {'is' if len(twice) == 1 else 'are'} given more "
+                         f"than once; give each variable of {text!r} one value")
+    return point
 
 
 def _cmd_grad(args: argparse.Namespace) -> int:
     text = DEFAULT_EXPR if args.expr is None else args.expr
     points = args.x or [DEFAULT_POINT]
-    rows = grad_rows(text, points, args.dps)
+    named = [p for p in points if isinstance(p, tuple)]
+    if named and len(named) != len(points):
+        raise UsageError("give the point either as numbers (a function of one variable, one "
+                         "row per number) or as NAME=VALUE for every variable, not both")
+    if named:
+        return _grad_named(text, _named_point(text, named), args)
+    name, rows = _grad_rows(text, points, args.dps, default_registry)
     out = sys.stdout
+    num, ref, err = _numbers(args.dps, args.json)
     if args.json:
-        records = []
-        for r in rows:
-            ref = None
-            if r.reference is not None:
-                ref = mpmath.nstr(r.reference, _JSON_REF_DIGITS if args.dps is None
-                                  else args.dps + 5)
-            record: dict[str, Any] = {"x": _json_float(r.x)}
-            if args.dps is None:
-                record |= {"value": _json_float(r.value),
-                           "derivative": _json_float(r.derivative),
-                           "reference": ref,
-                           "ulps": None if ref is None else _json_float(r.error)}
-            else:
-                record |= {"value": mpmath.nstr(r.value, args.dps),
-                           "derivative": mpmath.nstr(r.derivative, args.dps),
-                           "reference": ref, "ulps": None,
-                           "rel_error": None if ref is None else _json_float(r.error)}
-            records.append(record)
+        records = [{"x": _json_float(r.x), "value": num(r.value),
+                    "derivative": num(r.derivative), "reference": ref(r.reference),
+                    **_error_fields(r.reference, r.error, args.dps, err)} for r in rows]
         print(json.dumps(records, indent=2), file=out)
         return 0
-    if args.dps is None:
-        header = ["x", "f(x)", "f'(x)", "mpmath reference", "ulps"]
-        cells = [[repr(r.x), repr(r.value), repr(r.derivative),
-                  "n/a" if r.reference is None else mpmath.nstr(r.reference, _TABLE_REF_DIGITS),
-                  "n/a" if r.reference is None else f"{r.error:.2f}"] for r in rows]
-    else:
-        header = ["x", "f(x)", "f'(x)", "mpmath reference", "rel. error"]
-        cells = [[repr(r.x), mpmath.nstr(r.value, args.dps), mpmath.nstr(r.derivative, args.dps),
-                  "n/a" if r.reference is None else mpmath.nstr(r.reference, args.dps + 5),
-                  "n/a" if r.reference is None else f"{r.error:.2e}"] for r in rows]
+    header = [name, f"f({name})", f"f'({name})", "mpmath reference",
+              "ulps" if args.dps is None else "rel. error"]
+    cells = [[repr(r.x), num(r.value), num(r.derivative), ref(r.reference),
+              "n/a" if r.reference is None else err(r.error)] for r in rows]
+    _table(header, cells, out)
+    return 0
+
+
+def _grad_named(text: str, point: dict[str, float], args: argparse.Namespace) -> int:
+    result = grad_point(text, point, args.dps)
+    out = sys.stdout
+    num, ref, err = _numbers(args.dps, args.json)
+    if args.json:
+        record = {
+            "point": {n: _json_float(x) for n, x in result.point.items()},
+            "value": num(result.value),
+            "partials": [{"variable": p.variable, "derivative": num(p.derivative),
+                          "reference": ref(p.reference),
+                          **_error_fields(p.reference, p.error, args.dps, err)}
+                         for p in result.partials],
+        }
+        print(json.dumps(record, indent=2), file=out)
+        return 0
+    at = ", ".join(f"{n}={x!r}" for n, x in result.point.items())
+    print(f"f({at}) = {num(result.value)}", file=out)
+    header = ["variable", "value", "df/dvar", "mpmath reference",
+              "ulps" if args.dps is None else "rel. error"]
+    cells = [[p.variable, repr(p.x), num(p.derivative), ref(p.reference),
+              "n/a" if p.reference is None else err(p.error)] for p in result.partials]
     _table(header, cells, out)
     return 0
 
@@ -386,15 +585,15 @@ def _cmd_plot(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     registry = default_registry
-    chain = parse_chain(args.expr, rules=registry)
+    name, target, f_mp = _one_variable(args.expr, registry, plot=True)
     lo, hi = args.range
     n = args.points
     xs = [lo + (hi - lo) * i / (n - 1) for i in range(n)]
     values, derivatives, errors = [], [], []
-    f = _mp_primal(chain, registry) if args.error else None
+    f = f_mp if args.error else None
     for x in xs:
         try:
-            value, derivative = val_and_grad(chain, x, rules=registry)
+            value, derivative = val_and_grad(target, x, rules=registry)
         except VjpchainError:
             value = derivative = math.nan
         values.append(value)
@@ -412,9 +611,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     FigureCanvasAgg(fig)
     axes = fig.subplots(2, 1, sharex=True) if args.error else [fig.subplots()]
     top = axes[0]
-    top.plot(xs, values, label="f(x)")
-    top.plot(xs, derivatives, label="f'(x)")
-    top.set_title(f"f(x) = {args.expr}")
+    top.plot(xs, values, label=f"f({name})")
+    top.plot(xs, derivatives, label=f"f'({name})")
+    top.set_title(f"f({name}) = {args.expr}")
     top.legend()
     top.grid(True, alpha=0.3)
     if args.error:
@@ -425,7 +624,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         bottom.set_title(f"against mpmath.diff at {REFERENCE_DPS} digits (0 drawn at 0.01)",
                          fontsize="small")
         bottom.grid(True, which="both", alpha=0.3)
-    axes[-1].set_xlabel("x")
+    axes[-1].set_xlabel(name)
     try:
         fig.savefig(args.output)
     except (OSError, ValueError) as exc:
@@ -437,8 +636,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 # --- the parser ----------------------------------------------------------------------------
 
-_EXPR_HELP = ("a chain 'sin,sin,exp' or a formula in x using x once, e.g. 'exp(sin(sin(x)))',"
-              " '2*sin(x)**3 + 1' (quote it for the shell)")
+_EXPR_HELP = ("a chain 'sin,sin,exp' or a formula, e.g. 'exp(sin(sin(x)))', 'x*sin(x)', "
+              "'2*sin(x)**3 + 1' (quote it for the shell)")
 _DASH_NOTE = ("An expression or point that starts with '-' must follow '--': "
               "vjpchain grad -- '-x' -pi")
 
@@ -457,20 +656,31 @@ def build_parser() -> argparse.ArgumentParser:
     grad = sub.add_parser(
         "grad", formatter_class=formatter, help="f(x), f'(x) and the mpmath reference",
         description="Differentiate EXPR at each X by reverse mode and compare f'(x) with "
-                    f"mpmath.diff of the chain evaluated in mpmath at {REFERENCE_DPS} digits.",
+                    "mpmath.diff of the expression evaluated in mpmath at "
+                    f"{REFERENCE_DPS} digits. For a function of several variables give the "
+                    "point as NAME=VALUE, one per variable: the output is f there and each "
+                    "partial derivative with its reference.",
         epilog="examples:\n  vjpchain grad 'exp(sin(sin(x)))' 2.0\n"
                "  vjpchain grad '2*sin(x)**3 + 1' 0.5 1.5 --json\n"
+               "  vjpchain grad 'x*sin(x)' 1.5\n"
+               "  vjpchain grad 'log(x1*x2*(x1+x2))/(x1-x2)**2' x1=2 x2=10\n"
+               "  vjpchain grad 'atan2(y, x)' x=1 y=pi --json\n"
                "  vjpchain grad sin,tanh pi/4 --dps 30\n" + _DASH_NOTE)
     grad.add_argument("expr", nargs="?", metavar="EXPR",
-                      help=_EXPR_HELP + f" (default {DEFAULT_EXPR!r})")
-    grad.add_argument("x", nargs="*", type=_point, metavar="X",
-                      help=f"points: numbers or constants such as pi/4 (default {DEFAULT_POINT})")
+                      help=_EXPR_HELP + "; with NAME=VALUE points a formula in any variables "
+                      f"(default {DEFAULT_EXPR!r})")
+    grad.add_argument("x", nargs="*", type=_point_arg, metavar="X",
+                      help="points: numbers or constants such as pi/4 (default "
+                           f"{DEFAULT_POINT}), or NAME=VALUE for each variable of a function "
+                           "of several variables (x1=2 x2=pi/4)")
     grad.add_argument("--dps", type=_positive_int(1), metavar="N",
                       help="differentiate in mpmath at N digits instead of float64; the error "
                            "column is then relative to the reference")
     grad.add_argument("--json", action="store_true",
-                      help="print a JSON list of {x, value, derivative, reference, ulps} "
-                           "(mpmath numbers as decimal strings; inf and nan as strings)")
+                      help="print a JSON list of {x, value, derivative, reference, ulps}, "
+                           "or with NAME=VALUE points an object {point, value, partials: "
+                           "[{variable, derivative, reference, ulps}]} (mpmath numbers as "
+                           "decimal strings; inf and nan as strings)")
     grad.set_defaults(run=_cmd_grad)
 
     rules = sub.add_parser("rules", help="the registered primitives",
@@ -517,7 +727,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         The exit status: 0 success, 1 a failure (domain error, failed check, missing
-        matplotlib), 2 bad usage or a bad expression.
+        matplotlib), 2 bad usage, a bad expression, or points that do not fit it.
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -527,7 +737,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     try:
         status: int = args.run(args)
-    except ExprError as exc:
+    except (ExprError, UsageError) as exc:
         print(f"vjpchain {args.command}: {exc}", file=sys.stderr)
         return 2
     except VjpchainError as exc:

@@ -90,6 +90,8 @@ class CompiledChain:
     def _build(self, tp: type, unchecked: bool = True) -> Any:
         namespace: dict[str, Any] = {}
         lines = ["def compiled_chain(x0):"]
+        # for arrays the reverse product multiplies in place once it owns a fresh array
+        array = G.number_kind(tp) == G.NUMPY
         if unchecked and tp is float:
             # math functions raise OverflowError where vjpchain's give inf: on overflow
             # (rare) run the variant built with the checked functions
@@ -137,11 +139,22 @@ class CompiledChain:
             if mode == _FULL:
                 namespace["one_like"] = _one_like_for(tp)
                 lines.append(f"{indent}g = {name}(one_like({x}))")
+            elif mode == XY:
+                # a constant derivative (scale, neg) takes the output's type and shape
+                namespace["as_cotangent"] = _as_cotangent
+                lines.append(f"{indent}g = as_cotangent({name}, {x})")
             else:
                 lines.append(f"{indent}g = {name}")
+            fresh = False  # whether g is an array this function made (safe to update)
             for name, mode in reversed(derivatives[:-1]):
-                lines.append(f"{indent}g = {name}(g)" if mode == _FULL
-                             else f"{indent}g = g * {name}")
+                if mode == _FULL:
+                    lines.append(f"{indent}g = {name}(g)")
+                    fresh = False
+                elif fresh and array:
+                    lines.append(f"{indent}g *= {name}")
+                else:
+                    lines.append(f"{indent}g = g * {name}")
+                    fresh = True
             lines.append(f"{indent}return {x}, g")
         if unchecked:
             lines.append("  except OverflowError:")
@@ -157,6 +170,14 @@ class CompiledChain:
 
     def __repr__(self) -> str:
         return f"<compiled chain of {self.length} steps>"
+
+
+def _as_cotangent(d: Any, y: Any) -> Any:
+    if type(d) is type(y) and getattr(d, "shape", None) == getattr(y, "shape", None):
+        return d
+    from .transforms import _one_like
+
+    return _one_like(y) * d
 
 
 def _one_like_for(tp: type) -> Any:

@@ -1,26 +1,37 @@
-"""Reading a chain from text: ``'sin,sin,exp'`` or ``'exp(sin(sin(x)))'``, without eval.
+"""Reading expressions from text, without eval: chains and functions of several variables.
 
-Two forms are accepted. A comma-separated list of primitive names is the chain itself. A
-formula in the variable ``x`` uses ``x`` once, inside nested calls of registered primitives,
-numbers, ``pi``, ``e``, parentheses, unary ``-`` and ``+ - * / **`` with a constant on one
-side; each operator with a constant becomes a one-input step (``shift``, ``scale``,
-``power``, ...), and constant subexpressions are folded. The parser is a tokenizer plus a
-recursive descent whose depth is bounded by :data:`MAX_NESTING`.
+:func:`parse_chain` reads a chain. Two forms are accepted. A comma-separated list of
+primitive names is the chain itself. A formula in the variable ``x`` uses ``x`` once, inside
+nested calls of registered primitives, numbers, ``pi``, ``e``, parentheses, unary ``-`` and
+``+ - * / **`` with a constant on one side; each operator with a constant becomes a
+one-input step (``shift``, ``scale``, ``power``, ...), and constant subexpressions are folded.
+
+:func:`parse_function` reads a formula in any number of variables (``x*sin(x)``,
+``log(x1*x2)/(x1 - x2)**2``, ``atan2(y, x)``) into a Python function that runs on every
+number type vjpchain differentiates (floats, mpmath numbers, NumPy arrays, traced and dual
+values). :func:`parse_expression` gives a chain where the text describes one, else a function.
+
+Both use one tokenizer and one recursive descent, whose depth is bounded by
+:data:`MAX_NESTING`; a function is compiled to a flat postfix program, evaluated by a loop.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
+import operator
 import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .errors import VjpchainError
+from . import generic as G
+from .errors import PrimitiveDomainError, UnknownPrimitiveError, VjpchainError
 from .rules import Registry, default_registry, power, scale, shift
 
-__all__ = ["ExprError", "parse_chain", "parse_constant", "MAX_NESTING"]
+__all__ = ["ExprError", "ParsedFunction", "parse_chain", "parse_function", "parse_expression",
+           "parse_constant", "MAX_NESTING"]
 
 MAX_NESTING = 100
 """The deepest nesting of parentheses, calls, unary signs and ``**`` exponents accepted."""
@@ -31,9 +42,16 @@ ALLOWED = (
     "primitives called on one argument, numbers (2, 0.5, 1e-3), pi, e, parentheses, "
     "unary -, and + - * / ** with a constant on one side."
 )
+FUNCTION_ALLOWED = (
+    "A function is a formula in one or more variables ('x*sin(x)', "
+    "'log(x1*x2*(x1 + x2))/(x1 - x2)**2', 'atan2(y, x)'): variables (any name that is not "
+    "a primitive), numbers (2, 0.5, 1e-3), pi, e, parentheses, unary -, + - * / **, and "
+    "registered primitives called on one argument (two for atan2, hypot, max and min)."
+)
 TRACED = (
-    "Expressions that use x more than once come with traced functions; write it as a chain "
-    "of one-input steps."
+    "Expressions that use x more than once, several variables, or the two-input primitives "
+    "(atan2, hypot, max, min) are functions, not chains: read them with "
+    "vjpchain.expr.parse_function (vjpchain grad does so itself)."
 )
 _CONSTANTS = {"pi": math.pi, "e": math.e}
 _VARIABLE = "x"
@@ -95,7 +113,7 @@ _HINTS = {
 }
 
 
-def _tokenize(text: str) -> list[_Token]:
+def _tokenize(text: str, allowed: str = ALLOWED) -> list[_Token]:
     tokens: list[_Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -122,7 +140,7 @@ def _tokenize(text: str) -> list[_Token]:
         elif ch in "(),":
             tokens.append(_Token(ch, ch, i))
         else:
-            hint = _HINTS.get(ch, ALLOWED)
+            hint = _HINTS.get(ch, allowed)
             raise ExprError(f"unexpected character {ch!r}", text, i, hint[0].upper() + hint[1:])
         i += 1
     tokens.append(_Token("end", "", n))
@@ -142,7 +160,14 @@ class _Chain:
     steps: list[Any]
 
 
-_Value = _Const | _Chain
+@dataclass
+class _Code:
+    """A function of the variables, as a postfix program (see :class:`_FunctionParser`)."""
+
+    code: list[tuple[int, Any, str]]
+
+
+_Value = _Const | _Chain | _Code
 
 
 def _names(registry: Registry) -> dict[str, Any]:
@@ -165,13 +190,22 @@ def _names(registry: Registry) -> dict[str, Any]:
 
 class _Parser:
     """Recursive descent: sum := term (+|- term)*; term := unary (*|/ unary)*;
-    unary := (-|+) unary | atom [** unary]; atom := number | name | name(sum) | (sum)."""
+    unary := (-|+) unary | atom [** unary];
+    atom := number | name | name(sum [, sum]) | (sum).
+
+    This class reads chains; :class:`_FunctionParser` overrides the hooks that build values
+    (``is_variable``, ``variable``, ``negate``, ``binary``, ``call``, ``arity``).
+    """
+
+    allowed = ALLOWED
+    operand = "a number, x, a call or '('"
+    completion = "a number, x, a call or a parenthesis"
 
     def __init__(self, text: str, registry: Registry) -> None:
         self.text = text
         self.registry = registry
         self.names = _names(registry)
-        self.tokens = _tokenize(text)
+        self.tokens = _tokenize(text, self.allowed)
         self.i = 0
         self.depth = 0
 
@@ -185,17 +219,20 @@ class _Parser:
         self.i += 1
         return tok
 
-    def error(self, reason: str, pos: int | None, advice: str = ALLOWED) -> ExprError:
-        return ExprError(reason, self.text, pos, advice)
+    def error(self, reason: str, pos: int | None, advice: str | None = None) -> ExprError:
+        return ExprError(reason, self.text, pos, self.allowed if advice is None else advice)
+
+    def unknown_advice(self) -> str:
+        return ("also x (the variable), pi and e. Register a new one with vjpchain.scalar_rule "
+                "and pass rules=...")
 
     def unknown(self, tok: _Token) -> ExprError:
         known = sorted(self.names)
         close = difflib.get_close_matches(tok.text.lower(), known, n=4, cutoff=0.5)
         rest = [k for k in known if k not in close]
         advice = f"Did you mean {', '.join(close)}? " if close else ""
-        advice += (f"Registered primitives: {', '.join(rest if close else known)}; also x "
-                   "(the variable), pi and e. Register a new one with vjpchain.scalar_rule "
-                   "and pass rules=...")
+        advice += (f"Registered primitives: {', '.join(rest if close else known)}; "
+                   + self.unknown_advice())
         return self.error(f"unknown name {tok.text!r}", tok.pos, advice)
 
     def element(self, tok: _Token) -> Any:
@@ -227,11 +264,30 @@ class _Parser:
                              "Constants must be finite float64 numbers")
         return _Const(value)
 
+    # hooks: how a chain is built
+    def is_variable(self, name: str, called: bool) -> bool:
+        return name == _VARIABLE
+
+    def variable(self, tok: _Token) -> _Value:
+        return _Chain([])
+
+    def arity(self, tok: _Token, element: Any) -> int:
+        if self.registry.lookup(element).arity != 1:
+            raise self.error(f"{tok.text} takes two inputs, so it cannot be a step of a chain",
+                             tok.pos, TRACED)
+        return 1
+
+    def negate(self, tok: _Token, operand: _Value) -> _Value:
+        if isinstance(operand, _Const):
+            return _Const(-operand.value)
+        assert isinstance(operand, _Chain)
+        return _Chain([*operand.steps, self.builtin("neg", tok)])
+
     # grammar
     def parse(self) -> list[Any]:
         kinds = [t.kind for t in self.tokens]
         if kinds == ["end"]:
-            raise self.error("the expression is empty", None, ALLOWED)
+            raise self.error("the expression is empty", None)
         depth = 0
         for t in self.tokens:
             depth += (t.kind == "(") - (t.kind == ")")
@@ -245,6 +301,7 @@ class _Parser:
         if isinstance(value, _Const):
             raise self.error("the expression does not use x", None,
                              "A chain is a function of x: write e.g. 'sin(x)'")
+        assert isinstance(value, _Chain)
         return value.steps
 
     def parse_list(self) -> list[Any]:
@@ -269,7 +326,9 @@ class _Parser:
                                  advice)
             if first.text == _VARIABLE or first.text in _CONSTANTS:
                 raise self.error(f"{first.text!r} is not a primitive", first.pos, advice)
-            chain.append(self.element(first))
+            element = self.element(first)
+            self.arity(first, element)
+            chain.append(element)
         return chain
 
     def trailing(self) -> ExprError:
@@ -279,6 +338,10 @@ class _Parser:
         if tok.kind in ("num", "name", "("):
             return self.error(f"expected an operator before {tok.text!r}", tok.pos,
                               "Write multiplication explicitly: 2*x, not 2x or 2 x")
+        if tok.kind == ",":
+            return self.error("a comma outside the arguments of a call", tok.pos,
+                              "Commas separate the steps of a chain ('sin,exp', with no "
+                              "formula) or the two arguments of atan2(y, x), hypot, max, min")
         return self.error(f"unexpected {tok.text!r}", tok.pos)
 
     def sum(self) -> _Value:
@@ -308,9 +371,7 @@ class _Parser:
                 operand = self.unary()
                 if tok.text == "+":
                     return operand
-                if isinstance(operand, _Const):
-                    return _Const(-operand.value)
-                return _Chain([*operand.steps, self.builtin("neg", tok)])
+                return self.negate(tok, operand)
             base = self.atom()
             if self.tok.kind == "op" and self.tok.text == "**":
                 op = self.advance()
@@ -332,33 +393,45 @@ class _Parser:
         if tok.kind == "name":
             self.advance()
             called = self.tok.kind == "("
-            if tok.text == _VARIABLE or tok.text in _CONSTANTS:
+            if tok.text in _CONSTANTS or self.is_variable(tok.text, called):
                 if called:
                     raise self.error(f"{tok.text!r} is not a function", tok.pos,
-                                     "Write multiplication explicitly: x*(...)")
-                if tok.text == _VARIABLE:
-                    return _Chain([])
-                return _Const(_CONSTANTS[tok.text])
+                                     f"Write multiplication explicitly: {tok.text}*(...)")
+                if tok.text in _CONSTANTS:
+                    return _Const(_CONSTANTS[tok.text])
+                return self.variable(tok)
             element = self.element(tok)
             if not called:
                 raise self.error(f"{tok.text!r} is a primitive: call it on an argument",
-                                 tok.pos, f"Write {tok.text}(x), or a chain 'sin,{tok.text}'")
+                                 tok.pos, self.call_advice(tok.text))
+            arity = self.arity(tok, element)
             paren = self.advance()
-            argument = self.sum()
-            self.close(paren, f"{tok.text}(...) takes one argument")
-            return self.call(tok, element, argument)
+            args = [self.sum()]
+            while len(args) < arity and self.tok.kind == ",":
+                self.advance()
+                args.append(self.sum())
+            if self.tok.kind == "," or (len(args) < arity and self.tok.kind == ")"):
+                takes = "two arguments" if arity == 2 else "one argument"
+                raise self.error(f"{tok.text}(...) takes {takes}", self.tok.pos,
+                                 self.arity_advice(tok.text, arity))
+            self.close(paren)
+            return self.call(tok, element, args)
         if tok.kind == "end":
             raise self.error("the expression ends too early", tok.pos,
-                             "Complete it with a number, x, a call or a parenthesis")
-        raise self.error(f"expected a number, x, a call or '(' but got {tok.text!r}", tok.pos)
+                             f"Complete it with {self.completion}")
+        raise self.error(f"expected {self.operand} but got {tok.text!r}", tok.pos)
 
-    def close(self, opening: _Token, comma: str = "") -> None:
+    def call_advice(self, name: str) -> str:
+        return f"Write {name}(x), or a chain 'sin,{name}'"
+
+    def arity_advice(self, name: str, arity: int) -> str:
+        return "Primitives take a single input x"
+
+    def close(self, opening: _Token) -> None:
         tok = self.tok
         if tok.kind == ")":
             self.advance()
             return
-        if tok.kind == "," and comma:
-            raise self.error(comma, tok.pos, "Primitives take a single input x")
         if tok.kind == "end":
             raise self.error("'(' is never closed", opening.pos, "Add the matching ')'")
         raise self.trailing()
@@ -372,18 +445,28 @@ class _Parser:
                              "Write it with an exponent, e.g. 1e300") from None
         return self.const(value, tok, f"the number {tok.text!r}")
 
-    def call(self, tok: _Token, element: Any, argument: _Value) -> _Value:
-        if isinstance(argument, _Chain):
-            return _Chain([*argument.steps, element])
+    def fold_call(self, tok: _Token, element: Any, args: list[_Const]) -> _Const:
+        """A call on constants, computed now."""
         rule = self.registry.lookup(element)
-        x = float(argument.value)
+        xs = [float(a.value) for a in args]
+        shown = f"{tok.text}({', '.join(repr(x) for x in xs)})"
         try:
-            y = rule.primal(x) if rule.primal is not None else rule.vjp(x)[0]
+            if rule.arity == 2:
+                y = rule.primal(*xs)  # type: ignore[misc]
+            else:
+                y = rule.primal(xs[0]) if rule.primal is not None else rule.vjp(xs[0])[0]
         except Exception as exc:  # user-registered primals may raise anything
-            raise self.error(f"{tok.text}({x!r}) cannot be computed ({exc})", tok.pos,
+            raise self.error(f"{shown} cannot be computed ({exc})", tok.pos,
                              "Check the argument lies in the primitive's domain "
                              "(vjpchain.rules_table() lists the domains)") from exc
-        return self.const(y, tok, f"{tok.text}({x!r})")
+        return self.const(y, tok, shown)
+
+    def call(self, tok: _Token, element: Any, args: list[_Value]) -> _Value:
+        [argument] = args
+        if isinstance(argument, _Chain):
+            return _Chain([*argument.steps, element])
+        assert isinstance(argument, _Const)
+        return self.fold_call(tok, element, [argument])
 
     def binary(self, op: _Token, left: _Value, right: _Value) -> _Value:
         sym = op.text
@@ -391,10 +474,11 @@ class _Parser:
             return self.fold(op, left.value, right.value)
         if isinstance(left, _Chain) and isinstance(right, _Chain):
             raise self.error(f"both sides of {sym} depend on x", op.pos, TRACED)
-        # parameters are float64, as the chain computes: shift(1) and shift(1.0) are equal
-        # primitives, and a registry names a parametric rule after the first one it sees
+        # parameters are float64, as the chain computes: the chain of '2*x' is [scale(2.0)]
+        # whether 2 or 2.0 was written (scale(2) and scale(2.0) are distinct primitives)
         if isinstance(left, _Chain):
-            chain, c = left.steps, float(right.value)  # type: ignore[union-attr]
+            assert isinstance(right, _Const)
+            chain, c = left.steps, float(right.value)
             if sym == "+":
                 return _Chain([*chain, shift(c)])
             if sym == "-":
@@ -406,7 +490,8 @@ class _Parser:
                     raise self.error("division by zero", op.pos, "Divide by a nonzero constant")
                 return _Chain([*chain, scale(self.fold(op, 1, c).value)])
             return _Chain([*chain, power(c)])
-        chain, c = right.steps, float(left.value)  # type: ignore[union-attr]
+        assert isinstance(left, _Const) and isinstance(right, _Chain)
+        chain, c = right.steps, float(left.value)
         if sym == "+":
             return _Chain([*chain, shift(c)])
         if sym == "-":
@@ -446,6 +531,234 @@ class _Parser:
         return self.const(value, op, f"{a!r} {sym} {b!r}")
 
 
+# --- functions of several variables ----------------------------------------------------------
+
+# the instructions of a postfix program: (opcode, payload, where it was written)
+_VAR, _CONSTANT, _UNARY, _BINARY = range(4)
+
+
+def _pow(a: Any, b: Any) -> Any:
+    """a ** b; on two real floats math.pow, with inf on overflow (as the chain's power)."""
+    if G.number_kind(type(a)) == G.REAL and G.number_kind(type(b)) == G.REAL:
+        return G.pow(a, b)
+    return a ** b
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "**": _pow,
+}
+
+
+def _unary_function(element: Any, rule: Any) -> Callable[[Any], Any]:
+    """The callable for a registered one-input primitive: a generic function as it is (it
+    picks the arithmetic by type); any other primal, with traced and dual values routed to
+    their own registry's rule."""
+    if isinstance(element, G.Generic):
+        return element  # type: ignore[no-any-return]
+
+    def call(x: Any) -> Any:
+        apply = getattr(type(x), "__vjpchain_apply__", None)
+        if apply is not None:
+            try:
+                return apply(element, x)
+            except AttributeError:  # the differentiation's registry has no rule for it
+                raise UnknownPrimitiveError(
+                    f"no rule for {rule.name!r} in the registry of this differentiation; "
+                    "pass the same rules=... to the transform as to parse_function") from None
+        return rule.primal(x) if rule.primal is not None else rule.vjp(x)[0]
+
+    return call
+
+
+def _binary_function(element: Any, rule: Any) -> Callable[[Any, Any], Any]:
+    if isinstance(element, G.Generic2):
+        return element  # type: ignore[no-any-return]
+
+    def call(a: Any, b: Any) -> Any:
+        for v in (a, b):
+            apply = getattr(type(v), "__vjpchain_apply2__", None)
+            if apply is not None:
+                return apply(element, a, b)
+        return rule.primal(a, b)
+
+    return call
+
+
+def _shown(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _FunctionParser(_Parser):
+    """Reads a formula in any number of variables into a postfix program.
+
+    A value is a folded constant (:class:`_Const`) or a :class:`_Code`: instructions that
+    push a variable or a constant, or replace the top one or two stack entries by a
+    function of them. Operands are emitted before their operator, so appending the right
+    operand's program to the left one's builds the program in one pass with no recursion.
+    """
+
+    allowed = FUNCTION_ALLOWED
+    operand = "a number, a variable, a call or '('"
+    completion = "a number, a variable, a call or a parenthesis"
+
+    def __init__(self, text: str, registry: Registry) -> None:
+        super().__init__(text, registry)
+        self.variables: dict[str, int] = {}
+
+    def unknown_advice(self) -> str:
+        return ("also pi and e. Any other name is a variable, and a variable is not called: "
+                "write multiplication explicitly, y*(...). Register a new primitive with "
+                "vjpchain.scalar_rule and pass rules=...")
+
+    def call_advice(self, name: str) -> str:
+        return f"Write {name}(x); a variable cannot have the name of a primitive"
+
+    def arity_advice(self, name: str, arity: int) -> str:
+        if arity == 2:
+            return f"Write {name}(a, b)"
+        return "Only two-input primitives (atan2, hypot, max, min) take two arguments"
+
+    def is_variable(self, name: str, called: bool) -> bool:
+        return name not in self.names and (not called or name in self.variables)
+
+    def variable(self, tok: _Token) -> _Value:
+        index = self.variables.setdefault(tok.text, len(self.variables))
+        return _Code([(_VAR, index, tok.text)])
+
+    def arity(self, tok: _Token, element: Any) -> int:
+        return 2 if self.registry.lookup(element).arity == 2 else 1
+
+    def emit(self, operands: list[_Value], instruction: tuple[int, Any, str]) -> _Code:
+        code: list[tuple[int, Any, str]] = []
+        for v in operands:
+            if isinstance(v, _Code):
+                if code:
+                    code.extend(v.code)
+                else:
+                    code = v.code  # each value is used once: its program can be extended
+            else:
+                assert isinstance(v, _Const)
+                code.append((_CONSTANT, float(v.value), ""))
+        code.append(instruction)
+        return _Code(code)
+
+    def negate(self, tok: _Token, operand: _Value) -> _Value:
+        if isinstance(operand, _Const):
+            return _Const(-operand.value)
+        return self.emit([operand], (_UNARY, operator.neg, f"'-' at column {tok.pos + 1}"))
+
+    def call(self, tok: _Token, element: Any, args: list[_Value]) -> _Value:
+        consts = [a for a in args if isinstance(a, _Const)]
+        if len(consts) == len(args):
+            return self.fold_call(tok, element, consts)
+        rule = self.registry.lookup(element)
+        where = f"{tok.text}(...) at column {tok.pos + 1}"
+        if len(args) == 2:
+            return self.emit(args, (_BINARY, _binary_function(element, rule), where))
+        return self.emit(args, (_UNARY, _unary_function(element, rule), where))
+
+    def binary(self, op: _Token, left: _Value, right: _Value) -> _Value:
+        if isinstance(left, _Const) and isinstance(right, _Const):
+            return self.fold(op, left.value, right.value)
+        if op.text == "/" and isinstance(right, _Const) and right.value == 0:
+            raise self.error("division by zero", op.pos, "Divide by a nonzero constant")
+        return self.emit([left, right], (_BINARY, _OPERATORS[op.text],
+                                         f"'{op.text}' at column {op.pos + 1}"))
+
+    def parse_function(self) -> ParsedFunction:
+        if self.tok.kind == "end":
+            raise self.error("the expression is empty", None)
+        value = self.sum()
+        if self.tok.kind != "end":
+            raise self.trailing()
+        names = tuple(self.variables)
+        if isinstance(value, _Const):
+            code = [(_CONSTANT, float(value.value), "")]
+        else:
+            assert isinstance(value, _Code)
+            code = value.code
+        return ParsedFunction(names, _program(code, names, self.text), self.text)
+
+
+def _program(code: list[tuple[int, Any, str]], names: tuple[str, ...],
+             text: str) -> Callable[..., Any]:
+    n = len(names)
+    program = tuple(code)
+
+    def fn(*args: Any) -> Any:
+        if len(args) != n:
+            raise TypeError(f"{text!r} is a function of {n} variable{'s' * (n != 1)} "
+                            f"({', '.join(names)}), called with {len(args)} value"
+                            f"{'s' * (len(args) != 1)}")
+        stack: list[Any] = []
+        push = stack.append
+        for opcode, payload, where in program:
+            if opcode == _VAR:
+                push(args[payload])
+            elif opcode == _CONSTANT:
+                push(payload)
+            elif opcode == _UNARY:
+                x = stack[-1]
+                try:
+                    stack[-1] = payload(x)
+                except PrimitiveDomainError as exc:  # raised by a rule: say where, too
+                    raise PrimitiveDomainError(f"{where} of {text!r}: {exc}") from exc
+                except VjpchainError:
+                    raise
+                except (ValueError, ArithmeticError) as exc:
+                    raise _domain_error(where, (x,), exc, text) from exc
+            else:
+                b = stack.pop()
+                a = stack[-1]
+                try:
+                    stack[-1] = payload(a, b)
+                except PrimitiveDomainError as exc:  # raised by a rule: say where, too
+                    raise PrimitiveDomainError(f"{where} of {text!r}: {exc}") from exc
+                except VjpchainError:
+                    raise
+                except (ValueError, ArithmeticError) as exc:
+                    raise _domain_error(where, (a, b), exc, text) from exc
+        return stack[-1]
+
+    fn.__name__ = fn.__qualname__ = "parsed_function"
+    fn.__doc__ = f"{text} as a function of ({', '.join(names)})."
+    return fn
+
+
+def _domain_error(where: str, inputs: tuple[Any, ...], exc: BaseException,
+                  text: str) -> PrimitiveDomainError:
+    return PrimitiveDomainError(
+        f"{where} of {text!r} failed on {', '.join(_shown(v) for v in inputs)} ({exc}). "
+        "Check that the values reaching it lie in its domain (vjpchain.rules_table() lists "
+        "the domains)")
+
+
+@dataclass(frozen=True)
+class ParsedFunction:
+    """A formula read by :func:`parse_function`.
+
+    Attributes:
+        names: the variables, in the order of their first appearance in the text; ``fn``
+            takes one value per name, in this order.
+        fn: the function. It runs on floats, mpmath numbers, NumPy arrays and vjpchain's
+            traced and dual values, through vjpchain's generic functions and the Python
+            operators, so every transform differentiates it.
+        text: the text it was read from.
+    """
+
+    names: tuple[str, ...]
+    fn: Callable[..., Any] = field(repr=False, compare=False)
+    text: str
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
 def parse_chain(text: str, *, rules: Registry | None = None) -> list[Any]:
     """The chain of primitives that ``text`` describes, for :func:`vjpchain.val_and_grad`.
 
@@ -453,7 +766,8 @@ def parse_chain(text: str, *, rules: Registry | None = None) -> list[Any]:
     constant side become parametric steps: ``c + f`` shift(c), ``c * f`` scale(c), ``f / c``
     scale(1/c), ``f ** c`` power(c), ``-f`` neg, ``c - f`` [neg, shift(c)], ``c / f``
     [reciprocal, scale(c)], ``c ** f`` [scale(log c), exp] (``e ** f`` is exp, ``2 ** f``
-    exp2). Nothing is evaluated with ``eval``.
+    exp2). Nothing is evaluated with ``eval``. An expression that uses ``x`` more than once
+    is not a chain: :func:`parse_function` reads it.
 
     Args:
         text: the expression.
@@ -477,6 +791,74 @@ def parse_chain(text: str, *, rules: Registry | None = None) -> list[Any]:
     return _Parser(text, rules or default_registry).parse()
 
 
+def parse_function(text: str, *, rules: Registry | None = None) -> ParsedFunction:
+    """The function of one or more variables that the formula ``text`` describes.
+
+    Variables are the names that are neither registered primitives nor ``pi`` and ``e``
+    (``x``, ``x1``, ``y``, ``alpha``...); they may appear any number of times, on both sides
+    of an operator. Calls take one argument, except the registered two-input primitives:
+    ``atan2(y, x)``, ``hypot``, ``maximum``/``max``, ``minimum``/``min``. Numbers are
+    float64 and constant subexpressions are folded, as in :func:`parse_chain`. Nothing is
+    evaluated with ``eval``: the formula becomes a postfix program run by a loop.
+
+    Args:
+        text: the formula.
+        rules: the registry whose names may be used (default: ``vjpchain.default_registry``).
+
+    Returns:
+        A :class:`ParsedFunction`: ``names`` and the function ``fn(*values)``. Where an
+        operation fails on floats (log of a negative number), ``fn`` raises
+        PrimitiveDomainError naming the operation and its column.
+
+    Raises:
+        ExprError: the text is not such a formula; the message points at the column.
+
+    Example:
+        >>> from vjpchain import val_and_grad
+        >>> f = parse_function('log(x1*x2*(x1 + x2))/(x1 - x2)**2')
+        >>> f.names
+        ('x1', 'x2')
+        >>> val_and_grad(f.fn, 2.0, 10.0)
+        (0.08563498317721861, (0.030523329127637985, -0.01854416246097132))
+        >>> parse_function('atan2(y, x) * hypot(x, y)').names
+        ('y', 'x')
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_function needs a str (got {type(text).__name__})")
+    return _FunctionParser(text, rules or default_registry).parse_function()
+
+
+def parse_expression(text: str, *,
+                     rules: Registry | None = None) -> list[Any] | ParsedFunction:
+    """A chain where ``text`` describes one (:func:`parse_chain`), else a function of its
+    variables (:func:`parse_function`); what ``vjpchain grad`` accepts.
+
+    Raises:
+        ExprError: neither reads the text. The error is the chain's for a comma-separated
+            list or a formula without variables, else the function's.
+
+    Example:
+        >>> parse_expression('exp(sin(x))')
+        [vjpchain.sin, vjpchain.exp]
+        >>> parse_expression('x*sin(x)').names
+        ('x',)
+    """
+    registry = rules or default_registry
+    try:
+        return parse_chain(text, rules=registry)
+    except ExprError as chain_error:
+        tokens = _tokenize(text)  # the chain parser got past the tokenizer
+        depth = 0
+        for t in tokens:
+            depth += (t.kind == "(") - (t.kind == ")")
+            if t.kind == "," and depth == 0:
+                raise  # a list of steps: the chain's error says what is wrong
+        parsed = parse_function(text, rules=registry)
+        if not parsed.names:
+            raise chain_error from None
+        return parsed
+
+
 def parse_constant(text: str, *, rules: Registry | None = None) -> float:
     """The value of a constant expression such as ``'pi/4'`` or ``'-1e-3'``, as a float.
 
@@ -495,7 +877,7 @@ def parse_constant(text: str, *, rules: Registry | None = None) -> float:
     value = parser.sum()
     if parser.tok.kind != "end":
         raise parser.trailing()
-    if isinstance(value, _Chain):
+    if not isinstance(value, _Const):
         raise parser.error("a point must be a constant, not a function of x", None,
                            "Give a number such as 2.5 or pi/4")
     return float(value.value)

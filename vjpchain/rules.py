@@ -365,6 +365,8 @@ class Registry:
         self._families: dict[type, Rule] = {}
         self._bound: dict[Any, Rule] = {}
         self._by_type: dict[Any, dict[Any, Any]] = {}
+        self._compiled: dict[tuple[Any, ...], Any] = {}  # hot chains (transforms._hot_chain)
+        self._seen: dict[tuple[Any, ...], int] = {}
         self._lock = threading.Lock()
 
     def _specs(self, tp: type, unchecked: bool = False) -> dict[Any, Any]:
@@ -507,6 +509,7 @@ class Registry:
                     self._table[key] = rule
             self._bound.clear()
             self._by_type = {}
+            self._compiled = {}
         return rule
 
     def _drop(self, rule: Rule) -> None:
@@ -615,6 +618,7 @@ class Registry:
                 del self._families[key]
             self._bound.clear()
             self._by_type = {}
+            self._compiled = {}
         return rule
 
 

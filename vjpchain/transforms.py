@@ -66,8 +66,19 @@ class ChainPullback:
                 type(one) is not float
                 and getattr(x_bar, "shape", None) != getattr(one, "shape", None)):
             x_bar = one * x_bar  # a constant derivative (neg, scale): take the input's type
-        for k in range(len(steps) - 2, -1, -1):
+        k = len(steps) - 2
+        if k >= 0:
             x_bar = x_bar * steps[k]
+            k -= 1
+            if k >= 0 and type(x_bar).__name__ == "ndarray" and x_bar.ndim:
+                # the product is a fresh array of the full shape: multiply into it in place
+                # (the same values, one allocation instead of one per step)
+                while k >= 0:
+                    x_bar *= steps[k]
+                    k -= 1
+        while k >= 0:
+            x_bar = x_bar * steps[k]
+            k -= 1
         return x_bar
 
     def __repr__(self) -> str:
@@ -217,7 +228,8 @@ def _is_chain(f: Any, registry: Registry) -> bool:
     return f in registry
 
 
-def vjp(f: Any, *xs: Any, rules: Registry | None = None) -> tuple[Any, Any]:
+def vjp(f: Any, *xs: Any, rules: Registry | None = None,
+        checkpoints: int | None = None) -> tuple[Any, Any]:
     """Run ``f`` forward and return its output with its pullback (reverse mode).
 
     ``f`` is a chain (a sequence of primitives: ``[sin, sin, exp]`` is ``exp(sin(sin(x)))``;
@@ -230,6 +242,10 @@ def vjp(f: Any, *xs: Any, rules: Registry | None = None) -> tuple[Any, Any]:
         f: a chain, or a function of ``len(xs)`` numbers or arrays.
         xs: the inputs: int, float, complex, mpmath mpf/mpc, or NumPy arrays (elementwise).
         rules: the registry to use (default: ``vjpchain.default_registry``).
+        checkpoints: for a chain, keep at most this many intermediate states and recompute
+            the others in the reverse pass on the optimal binomial schedule (revolve); see
+            :func:`vjpchain.checkpoint.checkpointed_vjp`. Memory then stays bounded for long
+            chains over large arrays.
 
     Returns:
         ``(y, pullback)``; ``pullback`` takes a cotangent (a number, or an array of y's shape).
@@ -256,12 +272,18 @@ def vjp(f: Any, *xs: Any, rules: Registry | None = None) -> tuple[Any, Any]:
             raise TypeError(f"a chain takes one input (got {len(xs)}); for several inputs "
                             "differentiate a function: vjp(lambda a, b: ..., a, b)")
         chain = [f] if callable(f) and not isinstance(f, str) else f
+        if checkpoints is not None:
+            from .checkpoint import checkpointed_vjp
+
+            return checkpointed_vjp(chain, xs[0], checkpoints, rules=registry)
         x = _check_input(xs[0])
         steps: list[Any] = []
         y, _, plain = _run(chain, x, registry, steps)
         return y, ChainPullback(steps, plain)
     if not xs:
         raise TypeError("vjp(f, *xs) needs at least one input")
+    if checkpoints is not None:
+        raise TypeError("checkpoints= applies to chains; a traced function keeps its tape")
     y, traced_pullback = trace_vjp(f, [_check_input(x) for x in xs], rules=registry)
     if len(xs) == 1:
         return y, lambda y_bar: traced_pullback(y_bar)[0]
@@ -287,6 +309,42 @@ def _one_like(x: Any) -> Any:
     return 1.0
 
 
+_HOT_CHAIN_MAX = 32  # chains up to this length are compiled once they are called again
+_HOT_AFTER = 2
+
+
+def _hot_chain(registry: Registry, chain: list[Any]) -> Any:
+    """The compiled form of a short chain that val_and_grad has seen before, else None.
+
+    The first call of a chain is interpreted; from the second on it runs as straight-line
+    code (compile_chain), which gives the same floats bit for bit without the interpreter's
+    per-step work. The cache lives in the registry and is cleared when a rule changes.
+    """
+    try:
+        key = tuple(chain)
+        hot = registry._compiled.get(key)
+    except TypeError:  # an unhashable element: the interpreter explains
+        return None
+    if hot is not None:
+        return hot
+    seen = registry._seen.get(key, 0) + 1
+    if seen < _HOT_AFTER:
+        if len(registry._seen) > 4096:
+            registry._seen.clear()
+        registry._seen[key] = seen
+        return None
+    from .compiled import compile_chain
+
+    try:
+        hot = compile_chain(chain, rules=registry)
+    except Exception:  # unknown primitives and the like: the interpreter explains
+        return None
+    if len(registry._compiled) > 256:
+        registry._compiled.clear()
+    registry._compiled[key] = hot
+    return hot
+
+
 def val_and_grad(f: Any, *xs: Any, argnums: int | Sequence[int] | None = None,
                  rules: Registry | None = None) -> tuple[Any, Any]:
     """The value of ``f`` and its derivative (gradient) at ``xs``, by reverse mode.
@@ -306,8 +364,15 @@ def val_and_grad(f: Any, *xs: Any, argnums: int | Sequence[int] | None = None,
         (0.08563498317721861, (0.030523329127637985, -0.01854416246097132))
     """
     if type(f) is list and len(xs) == 1 and argnums is None:
-        # the common case, without the layers of vjp: run, then multiply back
+        # the common case, without the layers of vjp
         registry = rules or default_registry
+        if len(f) <= _HOT_CHAIN_MAX:
+            compiled = _hot_chain(registry, f)
+            if compiled is not None:
+                try:
+                    return compiled(xs[0])  # type: ignore[no-any-return]
+                except Exception:  # noqa: S110 - the interpreter reports it with its position
+                    pass
         steps: list[Any] = []
         y, _, plain = _run(f, _check_input(xs[0]), registry, steps)
         return y, ChainPullback(steps, plain).gradient(_one_like(y))
