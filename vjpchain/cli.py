@@ -25,7 +25,8 @@ import mpmath
 from . import __version__, rules_table
 from .errors import PrimitiveDomainError, VjpchainError
 from .expr import ExprError, ParsedFunction, parse_constant, parse_expression, parse_function
-from .reference import ulp_error
+from .finite import as_function
+from .reference import diff_reference, ulp_error
 from .rules import Registry, default_registry
 from .transforms import val_and_grad
 
@@ -102,61 +103,6 @@ def _positive_int(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def _mp_primal(chain: Sequence[Any], registry: Registry) -> Callable[[Any], Any]:
-    """The chain's primal, step by step, for mpmath arguments (no derivative rule is used)."""
-    steps = [registry.lookup(p) for p in chain]
-
-    def f(t: Any) -> Any:
-        for rule in steps:
-            t = rule.primal(t) if rule.primal is not None else rule.vjp(t)[0]
-        return t
-
-    return f
-
-
-_MAX_REFERENCE_PREC = 1 << 15
-
-
-def _reference(f: Callable[[Any], Any], x: float, dps: int) -> Any:
-    """``mpmath.diff`` of ``f`` at ``x``, correct to ``dps`` digits; None where not real.
-
-    mpmath's default step is absolute and its precision fixed: at tiny ``x`` the step
-    reaches past a domain edge (sqrt near 0), at huge ``x`` it vanishes below the working
-    precision (sin'(1e300) came out 0), and where f' is tiny next to f (tanh at 30) the
-    difference cancels. So the step shrinks with ``|x| < 1`` and the precision is raised
-    until two evaluations agree to ``dps`` digits.
-    """
-    with mpmath.workdps(dps):
-        xm = mpmath.mpf(x)
-        if not mpmath.isfinite(xm):
-            return None
-        prec = mpmath.mp.prec
-        mag = 0 if xm == 0 else int(mpmath.mag(xm))
-        h = mpmath.ldexp(1, min(mag, 0) - prec - 10)
-        work = prec + abs(mag) + 10
-        previous = None
-        while True:
-            try:
-                with mpmath.workprec(work):
-                    d = mpmath.diff(f, xm, h=h)
-            except (ArithmeticError, ValueError, TypeError, VjpchainError):
-                return None
-            if isinstance(d, mpmath.mpc):
-                if d.imag != 0:
-                    return None
-                d = d.real
-            if mpmath.isnan(d):
-                return None
-            if (previous is not None and d != 0
-                    and abs(d - previous) <= abs(d) * mpmath.ldexp(1, -prec - 4)):
-                return +d
-            if work >= _MAX_REFERENCE_PREC:
-                # still 0: f' is below every precision tried (tanh' at 1e5), or exactly 0
-                return +d if d == 0 else None
-            previous = d
-            work = min(2 * work, _MAX_REFERENCE_PREC)
-
-
 def _json_float(value: float) -> float | str:
     """A float for JSON: non-finite values as the strings "inf", "-inf", "nan"."""
     value = float(value)
@@ -197,7 +143,7 @@ def _one_variable(text: str, registry: Registry,
             raise UsageError(f"{text!r} is a function of {len(parsed.names)} variables "
                              f"({', '.join(parsed.names)}): {advice}")
         return parsed.names[0], parsed.fn, parsed.fn
-    return "x", parsed, _mp_primal(parsed, registry)
+    return "x", parsed, as_function(parsed, rules=registry)
 
 
 def _error(derivative: Any, reference: Any, dps: int | None, ref_dps: int) -> float:
@@ -235,7 +181,7 @@ def _grad_rows(text: str, points: Sequence[float], dps: int | None,
                 value, derivative = val_and_grad(target, mpmath.mpf(x), rules=registry)
             if isinstance(value, mpmath.mpc) or isinstance(derivative, mpmath.mpc):
                 raise _not_real(text, f"{name} = {x!r}", value)
-        reference = _reference(f, x, ref_dps)
+        reference = diff_reference(f, x, ref_dps)
         rows.append(GradRow(x, value, derivative, reference,
                             _error(derivative, reference, dps, ref_dps)))
     return name, rows
@@ -343,7 +289,7 @@ def grad_point(text: str, point: Mapping[str, float], dps: int | None = None, *,
     ref_dps = _ref_dps(dps)
     partials = []
     for i, (name, x, derivative) in enumerate(zip(names, xs, grads, strict=True)):
-        reference = _reference(_along(parsed.fn, xs, i), x, ref_dps)
+        reference = diff_reference(_along(parsed.fn, xs, i), x, ref_dps)
         partials.append(Partial(name, x, derivative, reference,
                                 _error(derivative, reference, dps, ref_dps)))
     return GradPoint(dict(zip(names, xs, strict=True)), value, partials)
@@ -599,7 +545,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         values.append(value)
         derivatives.append(derivative)
         if f is not None:
-            ref = None if math.isnan(derivative) else _reference(f, x, REFERENCE_DPS)
+            ref = None if math.isnan(derivative) else diff_reference(f, x, REFERENCE_DPS)
             # a log axis cannot show 0: exact derivatives are drawn at 0.01 ULP
             errors.append(math.nan if ref is None else max(ulp_error(derivative, ref), 0.01))
     if all(math.isnan(v) for v in values):

@@ -43,15 +43,7 @@ def as_function(f: Callable[[Any], Any] | Iterable[Any], rules: Any = None) -> C
         return f
     from .rules import default_registry
 
-    registry = rules or default_registry
-    steps = [registry.lookup(p) for p in f]
-
-    def chain_function(x: Any) -> Any:
-        for rule in steps:
-            x = rule.primal(x) if rule.primal is not None else rule.vjp(x)[0]
-        return x
-
-    return chain_function
+    return (rules or default_registry).function(f)
 
 
 def _step(x: float, power: float, h: float | None) -> float:

@@ -11,6 +11,7 @@ from typing import Any
 import mpmath
 
 from .domain import sweep_points
+from .errors import VjpchainError
 
 __all__ = [
     "ulp_error", "float_ulp", "REFERENCE_DERIVATIVES", "reference_derivative", "sweep_ulps",
@@ -258,7 +259,7 @@ def diff_reference(f: Callable[[Any], Any], x: float, dps: int = 50) -> Any:
             try:
                 with mpmath.workprec(work):
                     d = mpmath.diff(f, xm, h=h)
-            except (ArithmeticError, ValueError, TypeError):
+            except (ArithmeticError, ValueError, TypeError, VjpchainError):
                 return None
             if isinstance(d, mpmath.mpc):
                 if d.imag != 0:

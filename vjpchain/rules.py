@@ -470,6 +470,18 @@ class Registry:
     def __len__(self) -> int:
         return len(self.rules())
 
+    def function(self, chain: Any) -> Callable[[Any], Any]:
+        """The function a chain computes (its primals, no derivatives), for any input type:
+        a reference to evaluate in mpmath, or a function to nest dual numbers through."""
+        steps = [self.lookup(p) for p in ([chain] if callable(chain) else chain)]
+
+        def chain_function(x: Any) -> Any:
+            for rule in steps:
+                x = rule.primal(x) if rule.primal is not None else rule.vjp(x)[0]
+            return x
+
+        return chain_function
+
     def copy(self) -> Registry:
         """An independent registry with the same rules."""
         new = Registry()

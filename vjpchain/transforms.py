@@ -436,17 +436,6 @@ def _lift_const(c: Any, order: int) -> Any:
     return Dual(_lift_const(c, order - 1), _lift_const(0.0, order - 1))
 
 
-def _chain_function(chain: Any, registry: Registry) -> Any:
-    rules_ = [registry.lookup(p) for p in ([chain] if callable(chain) else chain)]
-
-    def run(x: Any) -> Any:
-        for rule in rules_:
-            x = rule.primal(x) if rule.primal is not None else rule.vjp(x)[0]
-        return x
-
-    return run
-
-
 def derivative(f: Any, x: Any, order: int = 1, *, rules: Registry | None = None) -> Any:
     """The ``order``-th derivative of a chain or a one-input function at ``x``.
 
@@ -461,7 +450,7 @@ def derivative(f: Any, x: Any, order: int = 1, *, rules: Registry | None = None)
     if order < 0 or int(order) != order:
         raise ValueError(f"order must be a whole number >= 0 (got {order!r})")
     registry = rules or default_registry
-    fn = _chain_function(f, registry) if _is_chain(f, registry) else f
+    fn = registry.function(f) if _is_chain(f, registry) else f
     out = fn(_lift(_check_input(x), order))
     for _ in range(order):
         out = out.tangent if isinstance(out, Dual) else out * 0
