@@ -16,7 +16,8 @@ NAMES = [path.name for path in NOTEBOOKS]
 
 def test_the_tutorials_are_there():
     assert {"01_four_ways.ipynb", "02_writing_rules.ipynb", "03_forward_and_reverse.ipynb",
-            "05_precision.ipynb", "06_arrays.ipynb"} <= set(NAMES)
+            "04_several_variables.ipynb", "05_precision.ipynb", "06_arrays.ipynb",
+            "07_long_chains.ipynb"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)

@@ -492,7 +492,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 print(f"vjpchain check: {exc}", file=sys.stderr)
                 return 2
     else:
-        names = [r.name for r in registry.rules() if r.primal is not None]
+        names = [r.name for r in registry.rules() if r.primal is not None and r.arity == 1]
     width = max(len("primitive"), *(len(n) for n in names))
     header = (f"{'primitive':<{width}}  {'points':>6}  {'max ulps':>9}  {'median':>7}  "
               f"{'worst x':>24}  {'tolerance':>9}  result")

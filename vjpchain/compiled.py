@@ -91,7 +91,8 @@ class CompiledChain:
         namespace: dict[str, Any] = {}
         lines = ["def compiled_chain(x0):"]
         # for arrays the reverse product multiplies in place once it owns a fresh array
-        array = G.number_kind(tp) == G.NUMPY
+        # (libraries whose arrays are immutable, JAX or dask, rebind instead: same values)
+        array = G.number_kind(tp) in (G.NUMPY, G.ARRAY_API)
         if unchecked and tp is float:
             # math functions raise OverflowError where vjpchain's give inf: on overflow
             # (rare) run the variant built with the checked functions

@@ -1,13 +1,17 @@
 """Generic functions: one name, the arithmetic picked by the argument's type.
 
 ``vjpchain.sin(x)`` runs ``math.sin`` on an int or float, ``cmath.sin`` on a complex,
-``mpmath.sin`` on an ``mpf``/``mpc`` (at the current precision, never through float), and
-``numpy.sin`` elementwise on a NumPy array or scalar (dtype kept). Rules are written with
-these functions, so one derivative formula serves every number type.
+``mpmath.sin`` on an ``mpf``/``mpc`` (at the current precision, never through float),
+``numpy.sin`` elementwise on a NumPy array or scalar (dtype kept), and the library's own
+``sin`` on any other array of the Python array API standard (a PyTorch tensor stays a tensor,
+a dask array stays lazy; needs ``array-api-compat``, the ``arrays`` extra). Rules are written
+with these functions, so one derivative formula serves every number type.
 
 Where composing libm calls loses digits, the float64 path runs an accurate kernel (see
-``_kern_*.py``) on Python floats and float64 arrays alike; the other types use a stable
-formula written with the generic functions themselves.
+``_kern_*.py``) on Python floats and NumPy float64 arrays alike (dask arrays of NumPy chunks
+run it chunk by chunk); the other types, PyTorch and JAX float64 tensors included, use a
+textbook-stable formula written with the generic functions themselves, within a few ULPs
+rather than the kernels' one.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from __future__ import annotations
 import cmath
 import math
 import operator
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import mpmath
 
 from . import _kern_alg as KA
+from . import _kern_binary as KB
 from . import _kern_exp as KE
 from . import _kern_special as KS
 from ._ops import FLOAT_OPS
@@ -41,8 +47,10 @@ Impl = Callable[[Any], Any]
 _mpf: Any = getattr(mpmath.ctx_mp_python, "_mpf", type(mpmath.mpf(1)))
 _mpc: Any = getattr(mpmath.ctx_mp_python, "_mpc", type(mpmath.mpc(1)))
 
-# The four kinds of number a generic function knows.
+# The kinds of number a generic function knows. ARRAY_API: arrays of another library that
+# follows the Python array API standard (PyTorch, dask, CuPy, JAX...), run in that library.
 REAL, COMPLEX, MP, NUMPY = "real", "complex", "mpmath", "numpy"
+ARRAY_API = "array-api"
 
 _numpy_ops: Any = None
 
@@ -60,7 +68,8 @@ _KINDS: dict[type, str | None] = {float: "real", int: "real", complex: "complex"
 
 
 def number_kind(tp: type) -> str | None:
-    """Which arithmetic a value of type ``tp`` uses: real, complex, mpmath, numpy, or None."""
+    """Which arithmetic a value of type ``tp`` uses: real, complex, mpmath, numpy, array-api
+    (another array API library's arrays, when array-api-compat is installed), or None."""
     try:
         return _KINDS[tp]
     except KeyError:
@@ -84,7 +93,58 @@ def _number_kind(tp: type) -> str | None:
         return REAL
     if issubclass(tp, complex):
         return COMPLEX
+    if is_array_api_type(tp) and _compat() is not None:
+        return ARRAY_API
     return None
+
+
+# The array classes array_api_compat.is_array_api_obj knows besides NumPy's (module, class):
+# looked up only in modules already imported, so recognizing a type imports no library.
+_ARRAY_CLASSES = (("torch", "Tensor"), ("dask.array", "Array"), ("cupy", "ndarray"),
+                  ("jax", "Array"), ("jax.core", "Tracer"), ("sparse", "SparseArray"))
+
+
+def is_array_api_type(tp: type) -> bool:
+    """Whether values of type ``tp`` are array API arrays other than NumPy's: the test of
+    ``array_api_compat.is_array_api_obj``, made on the type."""
+    if tp.__module__.split(".")[0] == "numpy":
+        return False  # NumPy keeps its own (accurate) path
+    if hasattr(tp, "__array_namespace__"):
+        return True
+    for module, name in _ARRAY_CLASSES:
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and issubclass(tp, cls):
+            return True
+    return False
+
+
+_compat_module: Any = False
+
+
+def _compat() -> Any:
+    """The array_api_compat module, or None when it is not installed."""
+    global _compat_module
+    if _compat_module is False:
+        try:
+            import array_api_compat
+        except ImportError:
+            _compat_module = None
+        else:
+            _compat_module = array_api_compat
+    return _compat_module
+
+
+_namespaces: dict[type, Any] = {}
+
+
+def array_namespace(x: Any) -> Any:
+    """The array API namespace of an array of kind array-api (``array_api_compat.torch``
+    for a tensor), cached per type."""
+    try:
+        return _namespaces[type(x)]
+    except KeyError:
+        xp = _namespaces[type(x)] = _compat().array_namespace(x)
+        return xp
 
 
 class Generic:
@@ -96,10 +156,17 @@ class Generic:
         complex: implementation for Python complex arguments.
         mp: implementation for mpmath ``mpf`` and ``mpc`` arguments.
         numpy: implementation for NumPy arrays and scalars.
+        array_api: for other array API arrays when the standard and the library have no
+            function of this name: a formula in generic functions (default: ``formula``).
+
+    Other array API arrays (a PyTorch tensor, a dask array) run, in order of preference: the
+    standard's function of this name in the array's namespace, the library's own (a small
+    table: ``torch.special.erf``), NumPy's implementation chunk by chunk for a dask array
+    of NumPy chunks (lazily), then the formula; else UnsupportedTypeError.
     """
 
     __slots__ = ("__name__", "__qualname__", "_doc", "_impls", "_cache", "formula",
-                 "__weakref__")
+                 "array_formula", "__weakref__")
 
     def __init__(
         self,
@@ -109,14 +176,17 @@ class Generic:
         complex: Impl | None = None,
         mp: Impl | None = None,
         numpy: Impl | None = None,
+        array_api: Impl | None = None,
         doc: str = "",
     ) -> None:
         self.__name__ = name
         self.__qualname__ = name
-        self._doc = doc or f"{name}(x) for float, complex, mpmath and NumPy arguments."
+        self._doc = doc or f"{name}(x) for float, complex, mpmath and array arguments."
         self._impls: dict[str, Impl | None] = {
             REAL: real, COMPLEX: complex, MP: mp, NUMPY: numpy,
+            ARRAY_API: _array_api_dispatch(self),
         }
+        self.array_formula = array_api
         self._cache: dict[type, Impl] = {}
         # for a helper written as a formula of other generic functions (a derivative that
         # needs care), that formula: traced and dual numbers evaluate it step by step
@@ -151,7 +221,8 @@ class Generic:
             what = f"{kind} arguments" if kind else f"arguments of type {tp.__qualname__}"
             raise UnsupportedTypeError(
                 f"vjpchain.{self.__name__} is not defined for {what}; supported: int, float,"
-                " complex, mpmath mpf/mpc and NumPy arrays (convert the value explicitly)"
+                " complex, mpmath mpf/mpc, NumPy arrays and array API arrays (PyTorch, dask..."
+                " with array-api-compat installed); convert the value explicitly"
             )
         self._cache[tp] = found
         return found
@@ -174,6 +245,109 @@ def _bind_apply(apply: Callable[[Any, Any], Any], generic: Any) -> Impl:
     return call
 
 
+# --- arrays of other array API libraries -------------------------------------------------------
+
+# vjpchain's names of the standard's elementwise functions (the standard spells most the same)
+_STANDARD_NAMES = {
+    name: name for name in (
+        "sin", "cos", "tan", "exp", "expm1", "log", "log2", "log10", "log1p", "sqrt", "sinh",
+        "cosh", "tanh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "abs", "square",
+        "sign")
+} | {"neg": "negative"}
+
+
+def _torch_function(name: str) -> Impl | None:
+    import torch
+
+    special = torch.special
+    table: dict[str, Impl] = {
+        "exp2": torch.exp2, "erf": special.erf, "erfc": special.erfc,
+        "lgamma": special.gammaln, "digamma": special.digamma, "sinc": special.sinc,
+        "sigmoid": special.expit, "reciprocal": torch.reciprocal,
+    }  # not polygamma(1, x) for trigamma: its float64 error reaches 5e-10 (_trigamma_array)
+    return table.get(name)
+
+
+def _jax_function(name: str) -> Impl | None:
+    import jax
+
+    table: dict[str, Impl] = {
+        "exp2": jax.numpy.exp2, "cbrt": jax.numpy.cbrt, "erf": jax.scipy.special.erf,
+        "erfc": jax.scipy.special.erfc, "lgamma": jax.scipy.special.gammaln,
+        "digamma": jax.scipy.special.digamma, "sinc": jax.numpy.sinc,
+        "sigmoid": jax.nn.sigmoid, "reciprocal": jax.numpy.reciprocal,
+    }
+    return table.get(name)
+
+
+# the library's own functions for names the standard lacks, by the array type's top module
+_LIBRARY_FUNCTIONS: dict[str, Callable[[str], Impl | None]] = {
+    "torch": _torch_function, "jax": _jax_function, "jaxlib": _jax_function,
+}
+
+
+def _array_api_dispatch(generic: Generic) -> Impl:
+    """The implementation of ``generic`` for array API arrays: found on the first call for
+    each array type (the namespace needs a value, not only its type), then called directly."""
+    found: dict[type, Impl] = {}
+
+    def call(x: Any) -> Any:
+        try:
+            impl = found[type(x)]
+        except KeyError:
+            impl = found[type(x)] = _array_api_function(generic, x)
+        return impl(x)
+
+    call.__name__ = generic.__name__
+    return call
+
+
+def _array_api_function(generic: Generic, x: Any) -> Impl:
+    name = generic.__name__
+    xp = array_namespace(x)
+    standard = _STANDARD_NAMES.get(name)
+    if standard is not None and getattr(xp, standard, None) is not None:
+        return getattr(xp, standard)  # type: ignore[no-any-return]
+    library = type(x).__module__.split(".")[0]
+    own = _LIBRARY_FUNCTIONS.get(library)
+    impl = own(name) if own is not None else None
+    if impl is not None:
+        return impl
+    numpy_impl = generic._impls.get(NUMPY)
+    if library == "dask" and numpy_impl is not None and _numpy_chunks(x):
+        return _by_chunks(name, numpy_impl)
+    formula = generic.array_formula or generic.formula
+    if formula is not None:
+        return formula
+    raise UnsupportedTypeError(
+        f"vjpchain.{name} is not defined for {library} arrays: the array API standard has no "
+        f"{name} and vjpchain knows no {library} function for it. Convert the value (to "
+        f"NumPy, say), or use a chain without {name}"
+    )
+
+
+def _numpy_chunks(x: Any) -> bool:
+    return type(getattr(x, "_meta", None)).__name__ == "ndarray"
+
+
+def _by_chunks(name: str, numpy_impl: Impl) -> Impl:
+    """A NumPy implementation run lazily on each chunk of a dask array (its accurate
+    kernels included): the graph grows, nothing is computed."""
+    from dask.base import tokenize
+
+    def call(x: Any) -> Any:
+        # named from the input's name: dask would otherwise hash the function by pickling
+        # it, and pickling the mpmath functions in its closure breaks mpmath's constants
+        return x.map_blocks(numpy_impl, name=f"vjpchain-{name}-{tokenize(x.name)}")
+
+    call.__name__ = getattr(numpy_impl, "__name__", "f")
+    return call
+
+
+def _is_complex(x: Any) -> bool:
+    return bool(array_namespace(x).isdtype(x.dtype, "complex floating"))
+
+
 class Generic2:
     """A function of two numbers; the arithmetic is picked by the richer argument's kind
     (numpy over mpmath over complex over real; traced and dual numbers say themselves)."""
@@ -186,7 +360,8 @@ class Generic2:
                  numpy: Callable[[Any, Any], Any] | None = None) -> None:
         self.__name__ = name
         self.__qualname__ = name
-        self._impls = {REAL: real, COMPLEX: complex, MP: mp, NUMPY: numpy}
+        self._impls = {REAL: real, COMPLEX: complex, MP: mp, NUMPY: numpy,
+                       ARRAY_API: _array_api2(name)}
 
     def __call__(self, a: Any, b: Any) -> Any:
         for v in (a, b):
@@ -215,7 +390,31 @@ class Generic2:
         return self.__name__
 
 
-_RANK = {REAL: 0, COMPLEX: 1, MP: 2, NUMPY: 3}
+_RANK = {REAL: 0, COMPLEX: 1, MP: 2, NUMPY: 3, ARRAY_API: 4}
+
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+    "truediv": operator.truediv, "pow": operator.pow,
+}
+
+
+def _array_api2(name: str) -> Callable[[Any, Any], Any]:
+    """A function of two numbers on array API arrays: the operator, else the standard's
+    function of that name (atan2, hypot, maximum, minimum) in the array's namespace."""
+    op = _OPERATORS.get(name)
+    if op is not None:
+        return op
+
+    def call(a: Any, b: Any) -> Any:
+        array = a if number_kind(type(a)) == ARRAY_API else b
+        f = getattr(array_namespace(array), name, None)
+        if f is None:
+            raise UnsupportedTypeError(f"vjpchain.{name} is not defined for "
+                                       f"{type(array).__module__.split('.')[0]} arrays")
+        return f(a, b)
+
+    call.__name__ = name
+    return call
 
 
 # --- building blocks --------------------------------------------------------------------
@@ -456,7 +655,19 @@ neg = Generic("neg", real=lambda x: -float(x), complex=_neg, mp=_neg,
 square = Generic("square", real=lambda x: float(x) * float(x), complex=_square, mp=_square,
                  numpy=_numpy_ufunc("square"), doc="x * x")
 reciprocal = Generic("reciprocal", real=_reciprocal_real, complex=lambda z: 1 / z,
-                     mp=lambda x: 1 / x, numpy=_reciprocal_np, doc="1 / x")
+                     mp=lambda x: 1 / x, numpy=_reciprocal_np, array_api=lambda x: 1 / x,
+                     doc="1 / x")
+
+
+def _softplus_array(x: Any) -> Any:
+    # max(x, 0) + log1p(exp(-|x|)): no overflow for large x, where log1p(exp(x)) gives inf
+    if _is_complex(x):
+        return _softplus_formula(x)
+    a = absolute(x)
+    return (x + a) * 0.5 + log1p(exp(-a))
+
+
+softplus.array_formula = _softplus_array
 
 
 # --- derivatives that need care --------------------------------------------------------------
@@ -612,6 +823,42 @@ trigamma = _accurate("trigamma", KS.trigamma, _via_mpc(_trigamma_mp), mp=_trigam
                      doc="trigamma(x) = digamma'(x)")
 d_sinc = _accurate("d_sinc", KS.d_sinc, _via_mpc(_d_sinc_mp), mp=_d_sinc_mp,
                    doc="sinc'(x) = (cos(pi x) - sinc(x)) / x")
+
+
+# Bernoulli-number coefficients of trigamma's asymptotic series in 1/z (z >= 10: the first
+# omitted term is below 1e-17 relative)
+_TRIGAMMA_SERIES = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
+
+
+def _trigamma_array(x: Any) -> Any:
+    """trigamma for real arrays: the recurrence up to z = x + 10, then the asymptotic
+    series; reflection, pi**2 / sin(pi x)**2 - trigamma(1 - x), for x < 0."""
+    xp = array_namespace(x)
+    negative = x < 0
+    x = xp.where(negative, 1 - x, x)
+    total = x * 0
+    for k in range(10):
+        total = total + 1 / ((x + k) * (x + k))
+    z = x + 10
+    w = 1 / (z * z)
+    series = x * 0
+    for c in reversed(_TRIGAMMA_SERIES):
+        series = (series + c) * w
+    total = total + (1 + (1 / (2 * z) + series)) / z
+    reflected = (math.pi / sin(math.pi * x)) ** 2 - total
+    return xp.where(negative, reflected, total)
+
+
+def _d_sigmoid_array(x: Any) -> Any:
+    # sigmoid' is even: with e = exp(-|x|) <= 1 nothing overflows (exp(-x) does for x < -709)
+    if _is_complex(x):
+        return _d_sigmoid(x)
+    e = exp(-absolute(x))
+    return e / (1 + e) ** 2
+
+
+d_sigmoid.array_formula = _d_sigmoid_array
+trigamma.array_formula = _trigamma_array
 trigamma.formula = None  # its own derivative (tetragamma) is not provided
 d_sinc.formula = None
 digamma.formula = None
@@ -675,31 +922,106 @@ def select(cond: Any, a: Any, b: Any) -> Any:
     return a if cond else b
 
 
-def d_pow_base(a: Any, b: Any) -> Any:
-    """d(a**b)/da = b * a**(b - 1), accurate on float64 (the power kernel)."""
-    if number_kind(type(a)) == REAL and number_kind(type(b)) == REAL:
-        return KE.d_power(float(a), float(b), FLOAT_OPS)
-    if number_kind(type(a)) == NUMPY or number_kind(type(b)) == NUMPY:
+# --- partial derivatives of the functions of two numbers ---------------------------------------
+
+
+class Accurate2:
+    """A partial derivative of a function of two numbers, as :func:`_accurate` for one.
+
+    Int and float arguments run ``kernel`` on Python floats; NumPy real arrays and scalars
+    (any mix with Python numbers, broadcast) run it on float64 arrays, float32 and float16
+    rounded back at the end; everything else (complex, mpmath, long double, traced and dual
+    numbers) evaluates ``formula``, written with generic functions so that it keeps mpmath's
+    working precision and can itself be differentiated.
+    """
+
+    __slots__ = ("__name__", "__qualname__", "kernel", "formula", "doc")
+
+    def __init__(self, name: str, kernel: Callable[[Any, Any, Any], Any],
+                 formula: Callable[[Any, Any], Any], doc: str = "") -> None:
+        self.__name__ = self.__qualname__ = name
+        self.kernel = kernel
+        self.formula = formula
+        self.doc = doc
+
+    def __call__(self, a: Any, b: Any) -> Any:
+        ka, kb = number_kind(type(a)), number_kind(type(b))
+        if ka == REAL and kb == REAL:
+            return self.kernel(float(a), float(b), FLOAT_OPS)
+        if NUMPY in (ka, kb) and ka in (REAL, NUMPY) and kb in (REAL, NUMPY):
+            return self._numpy(a, b)
+        return self.formula(a, b)
+
+    def _numpy(self, a: Any, b: Any) -> Any:
         import numpy as np
 
-        aa, bb = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
-        if aa.dtype == np.float64:
-            with np.errstate(all="ignore"):
-                return KE.d_power(aa, bb, _np_ops())
+        dtype = np.result_type(a, b)  # Python numbers are weak: float32 + 1.5 stays float32
+        if dtype.kind == "c" or (dtype.kind == "f" and dtype.itemsize > 8) or dtype.kind == "O":
+            return self.formula(a, b)
+        aa, bb = np.broadcast_arrays(np.asarray(a, dtype=np.float64),
+                                     np.asarray(b, dtype=np.float64))
+        with np.errstate(all="ignore"):
+            out = self.kernel(aa, bb, _np_ops())
+        if dtype.kind == "f":
+            out = out.astype(dtype)
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            return out
+        return out[()]
+
+    def __repr__(self) -> str:
+        return f"vjpchain.{self.__name__}"
+
+
+def _sum_of_squares(a: Any, b: Any) -> tuple[Any, Any, Any]:
+    """``(s, r, zero)``: a**2 + b**2 = s**2 * r, scaled by the larger magnitude so that
+    double-precision squares do not overflow; at the origin ``zero`` holds and s = r = 1."""
+    s = maximum(absolute(a) if number_kind(type(a)) != COMPLEX else a,
+                absolute(b) if number_kind(type(b)) != COMPLEX else b)
+    zero = s == 0
+    s = select(zero, 1.0, s)
+    r = (a / s) ** 2 + (b / s) ** 2
+    return s, select(zero, 1.0, r), zero
+
+
+def _d_div_denominator(a: Any, b: Any) -> Any:
+    return -(a / b) / b
+
+
+def _d_pow_base(a: Any, b: Any) -> Any:
     return b * pow(a, b - 1)
 
 
-def d_atan2(y: Any, x: Any) -> tuple[Any, Any]:
-    """(d/dy, d/dx) of atan2(y, x) = (x, -y) / (x**2 + y**2), scaled so that no square
-    overflows or underflows; (0, 0) at the origin (a subgradient)."""
-    s = maximum(absolute(x) if number_kind(type(x)) != COMPLEX else x,
-                absolute(y) if number_kind(type(y)) != COMPLEX else y)
-    zero = s == 0
-    s = select(zero, 1.0, s)
-    xs, ys = x / s, y / s
-    r = xs * xs + ys * ys
-    r = select(zero, 1.0, r)
-    return select(zero, 0.0, (xs / r) / s), select(zero, 0.0, -(ys / r) / s)
+def _d_pow_exponent(a: Any, b: Any) -> Any:
+    return pow(a, b) * log(a)
+
+
+def _d_hypot(a: Any, b: Any) -> Any:
+    return ratio0(a, hypot(a, b))
+
+
+def _d_atan2_y(a: Any, b: Any) -> Any:
+    s, r, zero = _sum_of_squares(a, b)
+    return select(zero, 0.0, (b / s) / r / s)
+
+
+def _d_atan2_x(a: Any, b: Any) -> Any:
+    s, r, zero = _sum_of_squares(a, b)
+    return select(zero, 0.0, -(a / s) / r / s)
+
+
+d_div_denominator = Accurate2("d_div_denominator", KB.d_div_denominator, _d_div_denominator,
+                              doc="d(a/b)/db = -a / b**2")
+d_pow_base = Accurate2("d_pow_base", KE.d_power, _d_pow_base,
+                       doc="d(a**b)/da = b * a**(b - 1)")
+d_pow_exponent = Accurate2("d_pow_exponent", KB.d_pow_exponent, _d_pow_exponent,
+                           doc="d(a**b)/db = a**b * log(a), for a > 0")
+d_hypot = Accurate2("d_hypot", KB.d_hypot, _d_hypot,
+                    doc="d hypot(a, b)/da = a / hypot(a, b) (0 at the origin); d/db is "
+                        "d_hypot(b, a)")
+d_atan2_y = Accurate2("d_atan2_y", KB.d_atan2_y, _d_atan2_y,
+                      doc="d atan2(y, x)/dy = x / (x**2 + y**2) (0 at the origin)")
+d_atan2_x = Accurate2("d_atan2_x", KB.d_atan2_x, _d_atan2_x,
+                      doc="d atan2(y, x)/dx = -y / (x**2 + y**2) (0 at the origin)")
 
 
 def ratio0(a: Any, b: Any) -> Any:

@@ -231,6 +231,8 @@ class power(Parametric):  # noqa: N801 - reads as the function it stands for
         p = self.p
         if p == 0:
             return x * 0
+        if p == 2:
+            return 2 * x  # exact: no need for the general kernel
         if G.number_kind(type(x)) == G.REAL:
             return _d_power_kernel(float(x), float(p), FLOAT_OPS)
         if G.number_kind(type(x)) == G.NUMPY:
@@ -469,6 +471,11 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self.rules())
+
+    def __bool__(self) -> bool:
+        # a registry is always a registry, even an empty one: ``rules or default`` must not
+        # count (and sort) the rules on every call
+        return True
 
     def function(self, chain: Any) -> Callable[[Any], Any]:
         """The function a chain computes (its primals, no derivatives), for any input type:
@@ -826,7 +833,7 @@ def _d_pow_exponent(a: Any, b: Any, y: Any) -> Any:
             f"the derivative of a**b with respect to b needs log(a), which is not real for "
             f"a = {a!r}; if b does not vary, keep it a constant (not a traced input)"
         )
-    return y * G.log(a)
+    return G.d_pow_exponent(a, b)
 
 
 def _d_max(a: Any, b: Any, y: Any) -> Any:
@@ -847,16 +854,18 @@ binary_rule("sub", G.sub, (_one, lambda a, b, y: -1.0), formulas=("1", "-1"),
             aliases=(operator.sub, G.sub, "subtract"))
 binary_rule("mul", G.mul, (lambda a, b, y: b, lambda a, b, y: a), formulas=("b", "a"),
             aliases=(operator.mul, G.mul, "multiply"))
-binary_rule("truediv", G.truediv, (lambda a, b, y: 1 / b, lambda a, b, y: -(y / b)),
+# 1/b rounds once; the other partials run accurate float64 kernels (_kern_binary)
+binary_rule("truediv", G.truediv,
+            (lambda a, b, y: 1 / b, lambda a, b, y: G.d_div_denominator(a, b)),
             formulas=("1/b", "-a/b**2"), aliases=(operator.truediv, G.truediv, "divide"))
 binary_rule("pow", G.pow, (lambda a, b, y: G.d_pow_base(a, b), _d_pow_exponent),
             formulas=("b*a**(b - 1)", "a**b*log(a)"),
             aliases=(operator.pow, G.pow, math.pow, "power_"))
-binary_rule("atan2", G.atan2, (lambda a, b, y: G.d_atan2(a, b)[0],
-                               lambda a, b, y: G.d_atan2(a, b)[1]),
+binary_rule("atan2", G.atan2, (lambda a, b, y: G.d_atan2_y(a, b),
+                               lambda a, b, y: G.d_atan2_x(a, b)),
             formulas=("b/(a**2 + b**2)", "-a/(a**2 + b**2)"),
             aliases=(math.atan2, mpmath.atan2, G.atan2, "arctan2"))
-binary_rule("hypot", G.hypot, (lambda a, b, y: G.ratio0(a, y), lambda a, b, y: G.ratio0(b, y)),
+binary_rule("hypot", G.hypot, (lambda a, b, y: G.d_hypot(a, b), lambda a, b, y: G.d_hypot(b, a)),
             formulas=("a/hypot(a, b)", "b/hypot(a, b)"),
             aliases=(math.hypot, mpmath.hypot, G.hypot))
 binary_rule("maximum", G.maximum, (_d_max, lambda a, b, y: _d_max(b, a, y)),

@@ -93,10 +93,16 @@ def _check_input(x: Any) -> Any:
     if kind is None and getattr(tp, "__vjpchain_kind__", None) == "dual":
         return x
     if kind is None:
+        if G.is_array_api_type(tp):
+            raise UnsupportedInputError(
+                f"cannot differentiate at a {tp.__module__}.{tp.__qualname__}: arrays of "
+                "array API libraries other than NumPy need array-api-compat; install it "
+                "with pip install 'vjpchain[arrays]'"
+            )
         raise UnsupportedInputError(
             f"cannot differentiate at {x!r}: a chain's input must be an int, float, complex, "
-            f"mpmath mpf/mpc or a NumPy array or scalar (got {type(x).__name__}); "
-            "convert it explicitly"
+            "mpmath mpf/mpc, a NumPy array or scalar, or an array API array (PyTorch, "
+            f"dask...) (got {type(x).__name__}); convert it explicitly"
         )
     if kind == G.REAL and type(x) is not float:
         return float(x)
@@ -240,7 +246,8 @@ def vjp(f: Any, *xs: Any, rules: Registry | None = None,
 
     Args:
         f: a chain, or a function of ``len(xs)`` numbers or arrays.
-        xs: the inputs: int, float, complex, mpmath mpf/mpc, or NumPy arrays (elementwise).
+        xs: the inputs: int, float, complex, mpmath mpf/mpc, NumPy arrays, or arrays of
+            another array API library (a PyTorch tensor, a dask array), elementwise.
         rules: the registry to use (default: ``vjpchain.default_registry``).
         checkpoints: for a chain, keep at most this many intermediate states and recompute
             the others in the reverse pass on the optimal binomial schedule (revolve); see
@@ -304,6 +311,8 @@ def _one_like(x: Any) -> Any:
         return mpmath.mpf(1)
     if kind == G.COMPLEX:
         return 1 + 0j
+    if kind == G.ARRAY_API:
+        return G.array_namespace(x).ones_like(x)
     if getattr(type(x), "__vjpchain_kind__", None) == "dual":
         return 1.0
     return 1.0
