@@ -13,12 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import generic as G
+from ._boxed import ComparesByValue
 from .rules import Registry, Rule, default_registry, power, scale, shift
 
 __all__ = ["Dual"]
 
 
-class Dual:
+class Dual(ComparesByValue):
     """``value + tangent * eps`` with ``eps**2 = 0``.
 
     Example:
@@ -117,28 +118,6 @@ class Dual:
     def __abs__(self) -> Dual:
         return self._apply(self._lookup("abs"))
 
-    def __lt__(self, other: Any) -> Any:
-        return self.value < _value(other)
-
-    def __le__(self, other: Any) -> Any:
-        return self.value <= _value(other)
-
-    def __gt__(self, other: Any) -> Any:
-        return self.value > _value(other)
-
-    def __ge__(self, other: Any) -> Any:
-        return self.value >= _value(other)
-
-    def __eq__(self, other: object) -> Any:
-        return self.value == _value(other)
-
-    def __ne__(self, other: object) -> Any:
-        return self.value != _value(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __bool__(self) -> bool:
-        return bool(self.value)
 
     def __float__(self) -> float:
         raise TypeError(

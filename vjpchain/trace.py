@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import generic as G
+from ._boxed import ComparesByValue
 from .errors import PrimitiveDomainError, UnsupportedTypeError
 from .rules import Registry, Rule, default_registry, power, scale, shift
 
@@ -153,7 +154,7 @@ def _float_error() -> TypeError:
     )
 
 
-class Traced:
+class Traced(ComparesByValue):
     """A value on a tape. Operators, generic functions and NumPy ufuncs record onto it;
     comparisons and truth tests read the primal, so ordinary control flow works."""
 
@@ -246,29 +247,6 @@ class Traced:
     def __abs__(self) -> Traced:
         return self._unary("abs")
 
-    # comparisons and truth read the primal value
-    def __lt__(self, other: Any) -> Any:
-        return self.value < _primal(other)
-
-    def __le__(self, other: Any) -> Any:
-        return self.value <= _primal(other)
-
-    def __gt__(self, other: Any) -> Any:
-        return self.value > _primal(other)
-
-    def __ge__(self, other: Any) -> Any:
-        return self.value >= _primal(other)
-
-    def __eq__(self, other: object) -> Any:
-        return self.value == _primal(other)
-
-    def __ne__(self, other: object) -> Any:
-        return self.value != _primal(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __bool__(self) -> bool:
-        return bool(self.value)
 
     def __float__(self) -> float:
         raise _float_error()
@@ -297,25 +275,6 @@ class Traced:
 
 def _is_number(v: Any) -> bool:
     return G.number_kind(type(v)) in (G.REAL, G.COMPLEX, G.MP)
-
-
-def _primal(v: Any) -> Any:
-    return v.value if isinstance(v, Traced) else v
-
-
-def _one_like(y: Any) -> Any:
-    if hasattr(y, "shape") and getattr(y, "shape", ()) != ():
-        import numpy as np
-
-        return np.ones_like(y)
-    kind = G.number_kind(type(y))
-    if kind == G.MP:
-        import mpmath
-
-        return mpmath.mpf(1)
-    if kind == G.COMPLEX:
-        return 1 + 0j
-    return 1.0
 
 
 def _zero_like(x: Any) -> Any:
