@@ -58,17 +58,27 @@ class CompiledChain:
         try:
             fn = self._variants[type(x)]
         except KeyError:
-            from .transforms import _check_input
-
-            x = _check_input(x)
-            fn = self._variants.get(type(x)) or self._build(type(x))
+            return self._call_other(x)
         return fn(x)  # type: ignore[no-any-return]
+
+    def _interpret(self, x: Any) -> tuple[Any, Any]:
+        """The interpreter's val_and_grad for this chain (no compiled fast path)."""
+        from .transforms import ChainPullback, _check_input, _one_like, _run
+
+        steps: list[Any] = []
+        y, _, plain = _run(self._chain, _check_input(x), self._registry, steps)
+        return y, ChainPullback(steps, plain).gradient(_one_like(y))
 
     def _call_other(self, x: Any) -> tuple[Any, Any]:
         from .transforms import _check_input
 
         x = _check_input(x)
-        fn = self._variants.get(type(x)) or self._build(type(x))
+        fn = self._variants.get(type(x))
+        if fn is None:
+            try:
+                fn = self._build(type(x))
+            except Exception:  # no implementation for this type: the interpreter says where
+                return self._interpret(x)
         return fn(x)  # type: ignore[no-any-return]
 
     def float_function(self) -> Any:
@@ -93,6 +103,10 @@ class CompiledChain:
         # for arrays the reverse product multiplies in place once it owns a fresh array
         # (libraries whose arrays are immutable, JAX or dask, rebind instead: same values)
         array = G.number_kind(tp) in (G.NUMPY, G.ARRAY_API)
+        # anything unusual (an error, a step whose output changes type) goes back to the
+        # interpreter, which gives the same numbers or the error with its chain position
+        namespace["interpret"] = self._interpret
+        namespace["T"] = tp
         if unchecked and tp is float:
             # math functions raise OverflowError where vjpchain's give inf: on overflow
             # (rare) run the variant built with the checked functions
@@ -100,11 +114,10 @@ class CompiledChain:
             namespace["other_types"] = self._call_other
             lines.append("  if type(x0) is not float:")
             lines.append("    return other_types(x0)")
-            lines.append("  try:")
-            indent = "    "
         else:
             unchecked = False
-            indent = "  "
+        lines.append("  try:")
+        indent = "    "
         derivatives: list[tuple[str, int]] = []
         x = "x0"
         for i, rule in enumerate(self._rules):
@@ -129,6 +142,11 @@ class CompiledChain:
                     args = f"{x}, {out}" if mode == XY else x
                     lines.append(f"{indent}d{i + 1} = {d}({args})")
                 derivatives.append((f"d{i + 1}", mode))
+            if rule.derivative is None or not isinstance(rule.primal, G.Generic):
+                # a user's function or a parametric step may return another type (an mpf
+                # scale turns floats into mpf): the code below was specialized for T
+                lines.append(f"{indent}if type({out}) is not T:")
+                lines.append(f"{indent}    return interpret(x0)")
             x = out
         lines.append(f"{indent}# reverse pass: the cotangent 1 times each local derivative, "
                      "last first")
@@ -160,6 +178,8 @@ class CompiledChain:
         if unchecked:
             lines.append("  except OverflowError:")
             lines.append("    return checked(x0)")
+        lines.append("  except Exception:")
+        lines.append("    return interpret(x0)")
         source = "\n".join(lines) + "\n"
         code = compile(source, f"<compiled chain of {len(self._rules)} steps>", "exec")
         exec(code, namespace)  # noqa: S102 - our own generated code, names bound above
@@ -184,7 +204,7 @@ def _as_cotangent(d: Any, y: Any) -> Any:
 def _one_like_for(tp: type) -> Any:
     from .transforms import _one_like
 
-    return _one_like
+    return _one_like  # it dispatches on the value itself
 
 
 def compile_chain(chain: Iterable[Any], *, rules: Registry | None = None) -> Any:
@@ -222,6 +242,8 @@ def compile_chain(chain: Iterable[Any], *, rules: Registry | None = None) -> Any
             return x3, g
           except OverflowError:
             return checked(x0)
+          except Exception:
+            return interpret(x0)
         <BLANKLINE>
         >>> compile_chain([exp, exp])(10.0)   # overflows to inf, as in the interpreter
         (inf, inf)

@@ -708,16 +708,24 @@ def _d_erf_mp(x: Any) -> Any:
     return 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x)
 
 
+def _over(a: Any, b: Any) -> Any:
+    """a / b, with mpmath's exact zero at a domain edge giving a signed inf (as floats do:
+    sqrt'(0), asin'(1)) instead of ZeroDivisionError."""
+    if isinstance(b, _mpf) and b == 0:
+        return mpmath.inf if a > 0 else -mpmath.inf
+    return a / b
+
+
 def _d_log(x: Any) -> Any:
-    return 1 / x
+    return _over(1, x)
 
 
 def _d_log2_mp(x: Any) -> Any:
-    return 1 / (x * mpmath.ln2)
+    return _over(1, x * mpmath.ln2)
 
 
 def _d_log10_mp(x: Any) -> Any:
-    return 1 / (x * mpmath.ln10)
+    return _over(1, x * mpmath.ln10)
 
 
 def _d_log1p(x: Any) -> Any:
@@ -725,19 +733,19 @@ def _d_log1p(x: Any) -> Any:
 
 
 def _d_sqrt(x: Any) -> Any:
-    return 1 / (2 * sqrt(x))
+    return _over(1, 2 * sqrt(x))
 
 
 def _d_cbrt(x: Any) -> Any:
-    return 1 / (3 * cbrt(x) ** 2)
+    return _over(1, 3 * cbrt(x) ** 2)
 
 
 def _d_asin(x: Any) -> Any:
-    return 1 / sqrt((1 - x) * (1 + x))
+    return _over(1, sqrt((1 - x) * (1 + x)))
 
 
 def _d_acos(x: Any) -> Any:
-    return -1 / sqrt((1 - x) * (1 + x))
+    return _over(-1, sqrt((1 - x) * (1 + x)))
 
 
 def _d_atan(x: Any) -> Any:
@@ -750,11 +758,11 @@ def _d_asinh(x: Any) -> Any:
 
 def _d_acosh(x: Any) -> Any:
     # the principal branch's derivative; sqrt(x - 1) * sqrt(x + 1), not sqrt(x*x - 1)
-    return 1 / (sqrt(x - 1) * sqrt(x + 1))
+    return _over(1, sqrt(x - 1) * sqrt(x + 1))
 
 
 def _d_atanh(x: Any) -> Any:
-    return 1 / ((1 - x) * (1 + x))
+    return _over(1, (1 - x) * (1 + x))
 
 
 def _d_reciprocal(x: Any) -> Any:
@@ -859,9 +867,49 @@ def _d_sigmoid_array(x: Any) -> Any:
 
 d_sigmoid.array_formula = _d_sigmoid_array
 trigamma.array_formula = _trigamma_array
-trigamma.formula = None  # its own derivative (tetragamma) is not provided
-d_sinc.formula = None
-digamma.formula = None
+def _unbox(x: Any) -> Any:
+    return x.value if hasattr(type(x), "__vjpchain_apply__") else x
+
+
+def _sign_formula(x: Any) -> Any:
+    # piecewise constant: 0 * x carries a zero derivative through traced and dual numbers
+    return x * 0 + sign(_unbox(x))
+
+
+def _tetragamma_float(x: Any) -> Any:
+    with mpmath.workprec(80):
+        return float(mpmath.psi(2, x))
+
+
+tetragamma = Generic("tetragamma", real=_tetragamma_float, mp=lambda x: mpmath.psi(2, x),
+                     complex=_via_mpc(lambda z: mpmath.psi(2, z)),
+                     numpy=_np_vectorized(_tetragamma_float),
+                     doc="tetragamma(x) = trigamma'(x) (through mpmath: for dual numbers)")
+
+
+def _trigamma_formula(x: Any) -> Any:
+    # dual numbers only: trigamma(v + t eps) = trigamma(v) + t tetragamma(v) eps
+    if not hasattr(x, "tangent"):
+        raise UnsupportedTypeError(
+            f"trigamma of a {type(x).__name__} is not supported: its derivative is needed "
+            "only for second derivatives of digamma, which dual numbers provide")
+    return type(x)(trigamma(x.value), x.tangent * tetragamma(x.value))
+
+
+def _d_sinc_formula(x: Any) -> Any:
+    # traced and dual numbers (second derivatives of sinc); at exactly 0 this is 0/0, so
+    # other array types keep their clear error instead
+    if not hasattr(type(x), "__vjpchain_apply__"):
+        raise UnsupportedTypeError(
+            f"sinc is not defined for {type(x).__module__.split('.')[0]} arrays here: its "
+            "derivative has no form for them (vjpchain.sinc itself runs)")
+    return (cos(math.pi * x) - sinc(x)) / x
+
+
+sign.formula = _sign_formula
+trigamma.formula = _trigamma_formula
+d_sinc.formula = _d_sinc_formula
+digamma.formula = None  # a registered primitive: its rule applies
 sinc.formula = None
 
 

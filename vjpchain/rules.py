@@ -153,10 +153,12 @@ def _rule_from_derivative(name: str, primal: Callable[[Any], Any],
 
 
 class Parametric:
-    """A primitive with parameters, such as ``power(3)``; equal parameters, equal primitive.
+    """A primitive with parameters, such as ``power(3)``; equal parameters of equal types,
+    equal primitive.
 
-    Its rule comes from the registry entry of its class, so a copied registry can redefine a
-    whole family. Subclasses define ``__call__`` and ``derivative(x, y)``.
+    Its rule is built from its own ``__call__`` and ``derivative(x, y)``, which subclasses
+    define; the family is known to a registry through its class (``register(MyFamily, ...)``
+    makes ``MyFamily(...)`` usable with that registry, ``unregister(MyFamily)`` removes it).
     """
 
     __slots__ = ()
@@ -171,16 +173,17 @@ class Parametric:
     def __call__(self, x: Any) -> Any:
         raise NotImplementedError
 
+    def cache_key(self) -> tuple[Any, ...]:
+        """The class and the parameters with their types: scale(1), scale(1.0), scale(1+0j)
+        and scale(mpf(1)) compute in different arithmetic, so they are different primitives
+        (and caches keyed by primitive must not mix them)."""
+        return (type(self), tuple((type(p), p) for p in self.params()))
+
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.params() == self.params()  # type: ignore[attr-defined]
+        return isinstance(other, Parametric) and other.cache_key() == self.cache_key()
 
     def __hash__(self) -> int:
-        return hash((type(self), self.params()))
-
-    def cache_key(self) -> tuple[Any, ...]:
-        """Equal primitives may print differently (shift(-1), shift(-1.0)): a key that tells
-        them apart, so that each bound rule keeps the name it was asked by."""
-        return (type(self), tuple((type(p), p) for p in self.params()))
+        return hash(self.cache_key())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(repr(p) for p in self.params())})"
@@ -370,6 +373,9 @@ class Registry:
         self._compiled: dict[tuple[Any, ...], Any] = {}  # hot chains (transforms._hot_chain)
         self._seen: dict[tuple[Any, ...], int] = {}
         self._lock = threading.Lock()
+        # bumped whenever a rule is added or removed: derived caches filled by a reader that
+        # started before a change are discarded instead of stored
+        self.generation = 0
 
     def _specs(self, tp: type, unchecked: bool = False) -> dict[Any, Any]:
         """The interpreter's cache for inputs of type ``tp``: chain element -> specialized
@@ -400,6 +406,10 @@ class Registry:
         return rule
 
     def _lookup_slow(self, primitive: Any) -> Rule | None:
+        if isinstance(primitive, type) and primitive in self._families:
+            raise UnknownPrimitiveError(
+                f"{primitive.__name__} is a family of primitives: put an instance with its "
+                f"parameters in the chain, e.g. {primitive.__name__}(2)")
         family = self._families.get(type(primitive))
         if family is not None:
             return self._bind(family, primitive)
@@ -419,7 +429,7 @@ class Registry:
         return None
 
     def _bind(self, family: Rule, primitive: Parametric) -> Rule:
-        key = primitive.cache_key()
+        key = primitive
         try:
             return self._bound[key]
         except KeyError:
@@ -431,9 +441,10 @@ class Registry:
                     domain=family.domain, ulps=family.ulps, keys=(primitive,),
                     primal_formula=primal_text)
         with self._lock:
-            if len(self._bound) > 4096:
-                self._bound.clear()
-            self._bound[key] = rule
+            if self._families.get(type(primitive)) is family:
+                if len(self._bound) > 4096:
+                    self._bound.clear()
+                self._bound[key] = rule
         return rule
 
     def _unknown_message(self, primitive: Any, where: str = "") -> str:
@@ -480,7 +491,8 @@ class Registry:
     def function(self, chain: Any) -> Callable[[Any], Any]:
         """The function a chain computes (its primals, no derivatives), for any input type:
         a reference to evaluate in mpmath, or a function to nest dual numbers through."""
-        steps = [self.lookup(p) for p in ([chain] if callable(chain) else chain)]
+        steps = [self.lookup(p) for p in ([chain] if callable(chain) or isinstance(chain, str)
+                                          else chain)]
 
         def chain_function(x: Any) -> Any:
             for rule in steps:
@@ -499,8 +511,8 @@ class Registry:
     # writing
     def _keys_for(self, primitive: Any, name: str, aliases: tuple[Any, ...]) -> tuple[Any, ...]:
         keys = [primitive, *aliases]
-        if not isinstance(primitive, str):
-            keys.append(name)
+        if not isinstance(primitive, str) and name.isidentifier():
+            keys.append(name)  # not '<lambda>': two lambdas must not collide by name
         out = []
         for key in keys:
             if key not in out:
@@ -524,12 +536,21 @@ class Registry:
                 else:
                     old = self._table.get(key)
                     if old is not None and old is not rule:
-                        self._drop(old)
+                        # replacing a primitive replaces it under all its names
+                        # (math.tanh, numpy.tanh, "tanh"...), not just the one given
+                        for other in [k for k, r in self._table.items() if r is old]:
+                            self._table[other] = rule
                     self._table[key] = rule
-            self._bound.clear()
-            self._by_type = {}
-            self._compiled = {}
+            self._changed()
         return rule
+
+    def _changed(self) -> None:
+        """Forget everything derived from the rules (caller holds the lock)."""
+        self._bound.clear()
+        self._by_type = {}
+        self._compiled = {}
+        self._seen = {}
+        self.generation += 1
 
     def _drop(self, rule: Rule) -> None:
         for key in [k for k, r in self._table.items() if r is rule]:
@@ -630,14 +651,17 @@ class Registry:
 
     def unregister(self, primitive: Any) -> Rule:
         """Remove the rule of ``primitive`` under all its keys and return it."""
+        if isinstance(primitive, type) and primitive in self._families:
+            with self._lock:
+                family = self._families.pop(primitive)
+                self._changed()
+            return family
         rule = self.lookup(primitive)
         with self._lock:
             self._drop(rule)
             for key in [k for k, r in self._families.items() if r is rule]:
                 del self._families[key]
-            self._bound.clear()
-            self._by_type = {}
-            self._compiled = {}
+            self._changed()
         return rule
 
 

@@ -8,6 +8,7 @@ through these in reverse order, in a flat loop: no recursion, any chain length.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -105,7 +106,16 @@ def _check_input(x: Any) -> Any:
             f"dask...) (got {type(x).__name__}); convert it explicitly"
         )
     if kind == G.REAL and type(x) is not float:
-        return float(x)
+        try:
+            converted = float(x)
+        except OverflowError:
+            converted = math.inf
+        if converted != x:
+            raise UnsupportedInputError(
+                f"the int {x!r} has no exact float64 value, and an int input runs in float64; "
+                "pass mpmath.mpf(x) to keep every digit, or float(x) to accept the rounding"
+            )
+        return converted
     return x
 
 
@@ -114,7 +124,7 @@ def _fail(exc: BaseException, i: int, prim: Any, x: Any,
     """Turn an error raised at chain[i] into one that says where and what to do."""
     where = f"chain[{i}] ({primitive_name(prim)}, input {x!r})"
     if isinstance(exc, UnknownPrimitiveError):
-        if getattr(prim, "__hash__", None) is None:
+        if getattr(prim, "__hash__", None) is None or not str(exc).startswith("no rule"):
             return UnknownPrimitiveError(f"at chain[{i}] (input {x!r}): {exc}")
         return UnknownPrimitiveError(
             registry._unknown_message(prim, f" at chain[{i}] (input {x!r})"))
@@ -124,7 +134,8 @@ def _fail(exc: BaseException, i: int, prim: Any, x: Any,
         )
     if isinstance(exc, (ValueError, ArithmeticError)) and not isinstance(exc, VjpchainError):
         return PrimitiveDomainError(
-            f"{primitive_name(prim)} failed at {where}: {exc}. Check that the values reaching "
+            f"{primitive_name(prim)} failed at {where}: {exc or type(exc).__name__}. Check "
+            "that the values reaching "
             "this step lie in its domain (vjpchain.rules_table() lists the domains)"
         )
     exc.add_note(f"while evaluating {where}")
@@ -228,10 +239,16 @@ def _run(chain: Iterable[Any], x: Any, registry: Registry, steps: list[Any] | No
 
 def _is_chain(f: Any, registry: Registry) -> bool:
     """A chain is a sequence of primitives; a callable is a traced function unless it is
-    itself a registered primitive (then it is the chain of that one step)."""
+    itself a registered primitive (then it is the chain of that one step), and a name is
+    the chain of that one step too."""
     if not callable(f) or isinstance(f, str):
         return True
     return f in registry
+
+
+def _as_chain(f: Any) -> Any:
+    """A chain given as one primitive (a function or a name) as the list of that step."""
+    return [f] if callable(f) or isinstance(f, str) else f
 
 
 def vjp(f: Any, *xs: Any, rules: Registry | None = None,
@@ -278,7 +295,7 @@ def vjp(f: Any, *xs: Any, rules: Registry | None = None,
         if len(xs) != 1:
             raise TypeError(f"a chain takes one input (got {len(xs)}); for several inputs "
                             "differentiate a function: vjp(lambda a, b: ..., a, b)")
-        chain = [f] if callable(f) and not isinstance(f, str) else f
+        chain = _as_chain(f)
         if checkpoints is not None:
             from .checkpoint import checkpointed_vjp
 
@@ -344,13 +361,17 @@ def _hot_chain(registry: Registry, chain: list[Any]) -> Any:
         return None
     from .compiled import compile_chain
 
+    generation = registry.generation
     try:
         hot = compile_chain(chain, rules=registry)
     except Exception:  # unknown primitives and the like: the interpreter explains
         return None
-    if len(registry._compiled) > 256:
-        registry._compiled.clear()
-    registry._compiled[key] = hot
+    with registry._lock:
+        if registry.generation != generation:
+            return None  # a rule changed while compiling: this code may be stale
+        if len(registry._compiled) > 256:
+            registry._compiled.clear()
+        registry._compiled[key] = hot
     return hot
 
 
@@ -423,7 +444,7 @@ def jvp(f: Any, x: Any, x_dot: Any, *, rules: Registry | None = None) -> tuple[A
     """
     registry = rules or default_registry
     if _is_chain(f, registry):
-        chain = [f] if callable(f) and not isinstance(f, str) else f
+        chain = _as_chain(f)
         y, y_dot, _ = _run(chain, _check_input(x), registry, None, x_dot)
         return y, y_dot
     xs = tuple(x) if isinstance(x, (tuple, list)) else (x,)
@@ -459,7 +480,7 @@ def derivative(f: Any, x: Any, order: int = 1, *, rules: Registry | None = None)
     if order < 0 or int(order) != order:
         raise ValueError(f"order must be a whole number >= 0 (got {order!r})")
     registry = rules or default_registry
-    fn = registry.function(f) if _is_chain(f, registry) else f
+    fn = registry.function(_as_chain(f)) if _is_chain(f, registry) else f
     out = fn(_lift(_check_input(x), order))
     for _ in range(order):
         out = out.tangent if isinstance(out, Dual) else out * 0
