@@ -32,6 +32,10 @@ def test_notebook_runs_without_error(path, tmp_path, monkeypatch):
     notebook = nbformat.read(copy, as_version=4)
     NotebookClient(notebook, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
+    # (a failing cell, an assertion included, raises above; this checks every cell ran)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code and all(cell.execution_count is not None for cell in code)
+    assert not any(out.output_type == "error" for cell in code for out in cell.outputs)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
