@@ -650,6 +650,10 @@ absolute = Generic("abs", real=_abs_real, mp=mpmath.fabs, numpy=_numpy_ufunc("ab
                    doc="|x| for real arguments (not holomorphic, so no complex form).")
 sign = Generic("sign", real=_sign_real, mp=mpmath.sign, numpy=_numpy_ufunc("sign"),
                doc="sign(x): -1, 0 or 1 (0 at 0).")
+minus_one = Generic("minus_one", real=lambda x: -1.0, complex=lambda z: -1.0,
+                    mp=lambda x: -mpmath.mpf(1), numpy=lambda a: -1.0,
+                    doc="the constant -1 in the argument's arithmetic (neg's derivative)")
+minus_one.formula = lambda x: x * 0 - 1  # traced and dual numbers: a zero derivative
 neg = Generic("neg", real=lambda x: -float(x), complex=_neg, mp=_neg,
               numpy=_numpy_ufunc("negative"), doc="-x")
 square = Generic("square", real=lambda x: float(x) * float(x), complex=_square, mp=_square,

@@ -271,6 +271,8 @@ class scale(Parametric):  # noqa: N801
         return f"{self.a!r}*x", repr(self.a)
 
     def derivative(self, x: Any, y: Any) -> Any:
+        if type(x) is not float and G.number_kind(type(x)) == G.MP:
+            return mpmath.mpmathify(self.a)  # exact, in the input's arithmetic
         return self.a
 
 
@@ -293,6 +295,8 @@ class shift(Parametric):  # noqa: N801
         return f"x + {self.b!r}", "1"
 
     def derivative(self, x: Any, y: Any) -> Any:
+        if type(x) is not float and G.number_kind(type(x)) == G.MP:
+            return mpmath.mpf(1)
         return 1.0
 
 
@@ -787,7 +791,7 @@ _builtin("softplus", G.softplus, G.d_softplus, "sigmoid(x)",
          domain=Domain(special=(-745.0, 37.0, 710.0)))
 _builtin("abs", G.absolute, G.sign, "sign(x)",
          aliases=(builtins.abs, operator.abs, "absolute", mpmath.fabs, math.fabs))
-_builtin("neg", G.neg, lambda x, y: -1.0, "-1", aliases=(operator.neg, "negative"))
+_builtin("neg", G.neg, G.minus_one, "-1", aliases=(operator.neg, "negative"))
 _builtin("square", G.square, lambda x, y: 2 * x, "2*x")
 _builtin("reciprocal", G.reciprocal, G.d_reciprocal, "-1/x**2",
          domain=Domain(excluded=(0.0,)))
