@@ -352,7 +352,7 @@ class Generic2:
     """A function of two numbers; the arithmetic is picked by the richer argument's kind
     (numpy over mpmath over complex over real; traced and dual numbers say themselves)."""
 
-    __slots__ = ("__name__", "__qualname__", "_impls", "__weakref__")
+    __slots__ = ("__name__", "__qualname__", "_impls", "_cache", "__weakref__")
 
     def __init__(self, name: str, *, real: Callable[[Any, Any], Any] | None = None,
                  complex: Callable[[Any, Any], Any] | None = None,
@@ -362,8 +362,14 @@ class Generic2:
         self.__qualname__ = name
         self._impls = {REAL: real, COMPLEX: complex, MP: mp, NUMPY: numpy,
                        ARRAY_API: _array_api2(name)}
+        # the implementation for a pair of plain number types, found once (as Generic does)
+        self._cache: dict[tuple[type, type], Callable[[Any, Any], Any]] = {}
 
     def __call__(self, a: Any, b: Any) -> Any:
+        try:
+            return self._cache[type(a), type(b)](a, b)
+        except KeyError:
+            pass
         for v in (a, b):
             apply = getattr(type(v), "__vjpchain_apply2__", None)
             if apply is not None:
@@ -381,6 +387,8 @@ class Generic2:
         if impl is None:
             raise UnsupportedTypeError(f"vjpchain.{self.__name__} is not defined for {kind} "
                                        "arguments")
+        if len(self._cache) < 64:
+            self._cache[type(a), type(b)] = impl
         return impl(a, b)
 
     def __repr__(self) -> str:
