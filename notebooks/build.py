@@ -28,6 +28,24 @@ def code(text: str) -> nbformat.NotebookNode:
     return new_code_cell(textwrap.dedent(text).strip().replace("FIG", FIG))
 
 
+# a memory-measuring helper that notebooks 03 and 07 both define (each notebook stands alone)
+ALLOCATED = """
+    def allocated(run, *args):
+        \"\"\"(result, bytes still allocated after run(*args), peak bytes during the call).\"\"\"
+        measures = []
+        for _ in range(3):
+            result = None  # free the previous result before measuring again
+            gc.collect()
+            tracemalloc.start()
+            base = tracemalloc.get_traced_memory()[0]
+            result = run(*args)
+            current, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            measures.append((current - base, peak - base))
+        return result, min(m[0] for m in measures), min(m[1] for m in measures)
+"""
+
+
 FOUR_WAYS = [
     md("""
     # Four ways to differentiate exp(sin(sin(x)))
@@ -469,21 +487,7 @@ FORWARD_AND_REVERSE = [
     (`vjp`: held by the pullback) and the peak during the call (`jvp`). The kernel's own
     threads allocate now and then too, so we keep the smallest of three measurements.
     """),
-    code("""
-    def allocated(run, *args):
-        \"\"\"(result, bytes still allocated after run(*args), peak bytes during the call).\"\"\"
-        measures = []
-        for _ in range(3):
-            result = None  # free the previous result before measuring again
-            gc.collect()
-            tracemalloc.start()
-            base = tracemalloc.get_traced_memory()[0]
-            result = run(*args)
-            current, peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
-            measures.append((current - base, peak - base))
-        return result, min(m[0] for m in measures), min(m[1] for m in measures)
-
+    code(ALLOCATED + """
 
     lengths = [1_000, 10_000, 30_000, 100_000]
     held_by_vjp, peak_of_jvp = [], []
@@ -1199,21 +1203,7 @@ LONG_CHAINS = [
     holds after `vjp` returns, and the peak during `jvp`; we keep the smallest of three
     measurements, since the kernel's own threads allocate now and then.
     """),
-    code("""
-    def allocated(run, *args):
-        \"\"\"(result, bytes still allocated after run(*args), peak bytes during the call).\"\"\"
-        measures = []
-        for _ in range(3):
-            result = None  # free the previous result before measuring again
-            gc.collect()
-            tracemalloc.start()
-            base = tracemalloc.get_traced_memory()[0]
-            result = run(*args)
-            current, peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
-            measures.append((current - base, peak - base))
-        return result, min(m[0] for m in measures), min(m[1] for m in measures)
-
+    code(ALLOCATED + """
 
     lengths = [1_000, 10_000, 100_000]
     per_step = {}

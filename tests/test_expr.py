@@ -146,6 +146,18 @@ def caret_column(message):
     return lines[caret].index("^") - lines[caret - 1].index(lines[caret - 1].strip()[0])
 
 
+def assert_points_at(parse, text, column, words):
+    """``parse(text)`` fails with an ExprError whose message names the column, shows a caret
+    under it and contains ``words``."""
+    with pytest.raises(ExprError) as info:
+        parse(text)
+    message = str(info.value)
+    assert words.lower() in message.lower()
+    assert info.value.position == column
+    assert f"column {column + 1}" in message
+    assert caret_column(message) == column
+
+
 @pytest.mark.parametrize("text, column, words", [
     ("exp(sni(x))", 4, "unknown name 'sni'"),
     ("x^2", 1, "use ** for powers"),
@@ -168,13 +180,7 @@ def caret_column(message):
     ("9**9**9 * x", 1, "cannot be computed"),
 ])
 def test_error_points_at_the_column(text, column, words):
-    with pytest.raises(ExprError) as info:
-        parse_chain(text)
-    message = str(info.value)
-    assert words.lower() in message.lower()
-    assert info.value.position == column
-    assert f"column {column + 1}" in message
-    assert caret_column(message) == column
+    assert_points_at(parse_chain, text, column, words)
 
 
 @pytest.mark.parametrize("text", ["x*sin(x)", "sin(x) + cos(x)", "x**x", "exp(x)/x", "x - x",
@@ -422,13 +428,7 @@ def test_parse_function_never_calls_eval_or_exec(monkeypatch):
     ("atan2(0, 0) + hypot(1.5e308, 1.5e308) * x", 14, "not a finite number"),
 ])
 def test_function_error_points_at_the_column(text, column, words):
-    with pytest.raises(ExprError) as info:
-        parse_function(text)
-    message = str(info.value)
-    assert words.lower() in message.lower()
-    assert info.value.position == column
-    assert f"column {column + 1}" in message
-    assert caret_column(message) == column
+    assert_points_at(parse_function, text, column, words)
 
 
 def test_function_unknown_name_suggests_and_explains_variables():

@@ -1,8 +1,10 @@
-"""What traced values and dual numbers share: they compare and test true by their value."""
+"""What traced values and dual numbers share: comparisons by value, operators by rules."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from .rules import power, scale, shift
 
 
 def unbox(v: Any) -> Any:
@@ -40,3 +42,74 @@ class ComparesByValue:
 
     def __bool__(self) -> bool:
         return bool(self.value)
+
+
+class ArithmeticByRules(ComparesByValue):
+    """The operators of a boxed number, each one primitive from the registry.
+
+    A constant on one side makes a one-input step (``x + 2`` is ``shift(2)``, ``x * 2`` is
+    ``scale(2)``, ``x ** 2`` is ``power(2)``); otherwise the two-input primitive of that
+    name. Subclasses say what a constant is and how to apply a step or a pair.
+    """
+
+    __slots__ = ()
+
+    def _is_constant(self, v: Any) -> bool:
+        raise NotImplementedError
+
+    def _unary(self, key: Any) -> Any:
+        raise NotImplementedError
+
+    def _binary(self, name: str, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+    def __add__(self, other: Any) -> Any:
+        if self._is_constant(other):
+            return self._unary(shift(other))
+        return self._binary("add", self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        if self._is_constant(other):
+            return self._unary(shift(other))
+        return self._binary("add", other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        if self._is_constant(other):
+            return self._unary(shift(-other))
+        return self._binary("sub", self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._binary("sub", other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        if self._is_constant(other):
+            return self._unary(scale(other))
+        return self._binary("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        if self._is_constant(other):
+            return self._unary(scale(other))
+        return self._binary("mul", other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return self._binary("truediv", self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return self._binary("truediv", other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        if self._is_constant(other):
+            return self._unary(power(other))
+        return self._binary("pow", self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return self._binary("pow", other, self)
+
+    def __neg__(self) -> Any:
+        return self._unary("neg")
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __abs__(self) -> Any:
+        return self._unary("abs")

@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import generic as G
-from ._boxed import ComparesByValue
-from .rules import Registry, Rule, default_registry, power, scale, shift
+from ._boxed import ArithmeticByRules
+from .rules import Registry, Rule, default_registry
 
 __all__ = ["Dual"]
 
 
-class Dual(ComparesByValue):
+class Dual(ArithmeticByRules):
     """``value + tangent * eps`` with ``eps**2 = 0``.
 
     Example:
@@ -70,53 +70,16 @@ class Dual(ComparesByValue):
     def _lookup(self, key: Any) -> Rule:
         return self._rules().lookup(key)
 
-    # arithmetic
-    def __add__(self, other: Any) -> Any:
-        if _is_const(other):
-            return self._apply(self._lookup(shift(other)))
-        return _binary(self._lookup("add"), self, other, self.registry)
+    # the operators (ArithmeticByRules) apply the registry's rules through these
+    def _is_constant(self, v: Any) -> bool:
+        return _is_const(v)
 
-    def __radd__(self, other: Any) -> Any:
-        return self.__add__(other)
+    def _unary(self, key: Any) -> Dual:
+        return self._apply(self._lookup(key))
 
-    def __sub__(self, other: Any) -> Any:
-        if _is_const(other):
-            return self._apply(self._lookup(shift(-other)))
-        return _binary(self._lookup("sub"), self, other, self.registry)
+    def _binary(self, name: str, a: Any, b: Any) -> Any:
+        return _binary(self._lookup(name), a, b, self.registry)
 
-    def __rsub__(self, other: Any) -> Any:
-        return _binary(self._lookup("sub"), other, self, self.registry)
-
-    def __mul__(self, other: Any) -> Any:
-        if _is_const(other):
-            return self._apply(self._lookup(scale(other)))
-        return _binary(self._lookup("mul"), self, other, self.registry)
-
-    def __rmul__(self, other: Any) -> Any:
-        return self.__mul__(other)
-
-    def __truediv__(self, other: Any) -> Any:
-        return _binary(self._lookup("truediv"), self, other, self.registry)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return _binary(self._lookup("truediv"), other, self, self.registry)
-
-    def __pow__(self, other: Any) -> Any:
-        if _is_const(other):
-            return self._apply(self._lookup(power(other)))
-        return _binary(self._lookup("pow"), self, other, self.registry)
-
-    def __rpow__(self, other: Any) -> Any:
-        return _binary(self._lookup("pow"), other, self, self.registry)
-
-    def __neg__(self) -> Dual:
-        return self._apply(self._lookup("neg"))
-
-    def __pos__(self) -> Dual:
-        return self
-
-    def __abs__(self) -> Dual:
-        return self._apply(self._lookup("abs"))
 
 
     def __float__(self) -> float:

@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import generic as G
-from ._boxed import ComparesByValue
+from ._boxed import ArithmeticByRules
 from .errors import PrimitiveDomainError, UnsupportedTypeError
-from .rules import Registry, Rule, default_registry, power, scale, shift
+from .rules import Registry, Rule, default_registry
 
 __all__ = ["Traced", "Tape", "trace_vjp"]
 
@@ -154,7 +154,7 @@ def _float_error() -> TypeError:
     )
 
 
-class Traced(ComparesByValue):
+class Traced(ArithmeticByRules):
     """A value on a tape. Operators, generic functions and NumPy ufuncs record onto it;
     comparisons and truth tests read the primal, so ordinary control flow works."""
 
@@ -195,57 +195,9 @@ class Traced(ComparesByValue):
                 return NotImplemented
         return self.tape.binary(self.tape.registry.lookup(name), a, b)
 
-    # arithmetic: a constant on one side becomes a one-input step (scale, shift, power)
-    def __add__(self, other: Any) -> Any:
-        if not isinstance(other, Traced) and _is_number(other):
-            return self._unary(shift(other))
-        return self._binary("add", self, other)
+    def _is_constant(self, v: Any) -> bool:
+        return not isinstance(v, Traced) and _is_number(v)
 
-    def __radd__(self, other: Any) -> Any:
-        if _is_number(other):
-            return self._unary(shift(other))
-        return self._binary("add", other, self)
-
-    def __sub__(self, other: Any) -> Any:
-        if not isinstance(other, Traced) and _is_number(other):
-            return self._unary(shift(-other))
-        return self._binary("sub", self, other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return self._binary("sub", other, self)
-
-    def __mul__(self, other: Any) -> Any:
-        if not isinstance(other, Traced) and _is_number(other):
-            return self._unary(scale(other))
-        return self._binary("mul", self, other)
-
-    def __rmul__(self, other: Any) -> Any:
-        if _is_number(other):
-            return self._unary(scale(other))
-        return self._binary("mul", other, self)
-
-    def __truediv__(self, other: Any) -> Any:
-        return self._binary("truediv", self, other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return self._binary("truediv", other, self)
-
-    def __pow__(self, other: Any) -> Any:
-        if not isinstance(other, Traced) and _is_number(other):
-            return self._unary(power(other))
-        return self._binary("pow", self, other)
-
-    def __rpow__(self, other: Any) -> Any:
-        return self._binary("pow", other, self)
-
-    def __neg__(self) -> Traced:
-        return self._unary("neg")
-
-    def __pos__(self) -> Traced:
-        return self
-
-    def __abs__(self) -> Traced:
-        return self._unary("abs")
 
 
     def __float__(self) -> float:
