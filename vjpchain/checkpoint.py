@@ -41,6 +41,7 @@ from typing import Any, NoReturn
 
 from .errors import RuleOutputError
 from .rules import Registry, Rule, default_registry
+from .step import Closure, linearize, pull
 from .transforms import _bad_output, _check_input, _fail
 
 __all__ = ["checkpointed_vjp", "CheckpointedPullback", "CheckpointStats", "binomial_bound"]
@@ -143,12 +144,11 @@ def _tape(step: _Step, x: Any) -> tuple[Any, Any]:
     """``(y, local)``: the output of ``step`` at ``x`` and its local derivative, or its
     pullback closure for a full rule."""
     if step.derivative is not None:
-        y = step.advance(x)
-        return y, step.derivative(x, y)
+        return linearize(step.rule, x)
     out = step.rule.vjp(x)
     if type(out) is not tuple or len(out) != 2 or not callable(out[1]):
         raise _BadOutputError(out)
-    return out
+    return out[0], Closure(out[1])
 
 
 # --- the pullback ---------------------------------------------------------------------------
@@ -232,7 +232,7 @@ class CheckpointedPullback:
         elif stack and stack[-1][0] == n - 1:
             stack.pop()  # x_{n-1} was stored only to evaluate the last step
         last = self._last
-        x_bar = last(y_bar) if self._steps[-1].derivative is None else y_bar * last
+        x_bar = pull(last, y_bar)
         x_bar, advances, peak = self._reverse(stack, n - 1, x_bar)
         with self._lock:
             self.stats.reverse_evaluations.append(n - 1 + advances)
@@ -273,7 +273,7 @@ class CheckpointedPullback:
                     continue
                 local = _tape(steps[i], x)[1]
                 # outside the error wrapping, like ChainPullback: a bad cotangent is the caller's
-                x_bar = local(x_bar) if steps[i].derivative is None else x_bar * local
+                x_bar = pull(local, x_bar)
                 end = i
         except Exception as exc:
             step = steps[i] if i >= 0 else None

@@ -158,8 +158,9 @@ class CompiledChain:
             if mode == _FULL:
                 namespace["one_like"] = _one_like_for(tp)
                 lines.append(f"{indent}g = {name}(one_like({x}))")
-            elif mode == XY:
-                # a constant derivative (scale, neg) takes the output's type and shape
+            elif mode == XY or tp is not float:
+                # a constant derivative (scale, neg) takes the output's type and shape, as
+                # in the interpreter (ChainPullback.gradient)
                 namespace["as_cotangent"] = _as_cotangent
                 lines.append(f"{indent}g = as_cotangent({name}, {x})")
             else:

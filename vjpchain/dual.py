@@ -15,6 +15,7 @@ from typing import Any
 from . import generic as G
 from ._boxed import ArithmeticByRules
 from .rules import Registry, Rule, default_registry
+from .step import linearize, pull
 
 __all__ = ["Dual"]
 
@@ -44,13 +45,8 @@ class Dual(ArithmeticByRules):
         return self.registry or default_registry
 
     def _apply(self, rule: Rule) -> Dual:
-        x = self.value
-        if rule.derivative is not None and rule.primal is not None:
-            y = rule.primal(x)
-            return Dual(y, self.tangent * rule.derivative(x, y), self.registry)
-        y, pullback = rule.vjp(x)
-        # elementwise primitives have a diagonal Jacobian: pushforward = pullback
-        return Dual(y, pullback(self.tangent), self.registry)
+        y, local = linearize(rule, self.value)
+        return Dual(y, pull(local, self.tangent), self.registry)
 
     @staticmethod
     def __vjpchain_apply__(generic: Any, d: Dual) -> Any:

@@ -26,6 +26,7 @@ from ._kern_exp import d_power as _d_power_kernel
 from ._ops import FLOAT_OPS
 from .domain import REALS, Domain
 from .errors import DuplicateRuleError, UnknownPrimitiveError, UnsupportedTypeError
+from .step import advance, linearize, pull
 
 __all__ = [
     "Rule", "Registry", "default_registry", "register", "scalar_rule", "unregister",
@@ -126,11 +127,8 @@ class Rule:
         Primitives act elementwise, so their Jacobian is diagonal and the pushforward is the
         same multiplication as the pullback.
         """
-        if self.derivative is not None and self.primal is not None:
-            y = self.primal(x)
-            return y, x_dot * self.derivative(x, y)
-        y, pullback = self.vjp(x)
-        return y, pullback(x_dot)
+        y, local = linearize(self, x)
+        return y, pull(local, x_dot)
 
 
 def _rule_from_derivative(name: str, primal: Callable[[Any], Any],
@@ -500,7 +498,7 @@ class Registry:
 
         def chain_function(x: Any) -> Any:
             for rule in steps:
-                x = rule.primal(x) if rule.primal is not None else rule.vjp(x)[0]
+                x = advance(rule, x)
             return x
 
         return chain_function

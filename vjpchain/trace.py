@@ -22,6 +22,7 @@ from . import generic as G
 from ._boxed import ArithmeticByRules
 from .errors import PrimitiveDomainError, UnsupportedTypeError
 from .rules import Registry, Rule, default_registry
+from .step import Closure, linearize
 
 __all__ = ["Traced", "Tape", "trace_vjp"]
 
@@ -59,13 +60,10 @@ class Tape:
     def unary(self, rule: Rule, t: Traced) -> Traced:
         x = t.value
         try:
-            if rule.derivative is not None and rule.primal is not None:
-                y = rule.primal(x)
-                return self.node(y, t.index, rule.derivative(x, y))
-            y, pullback = rule.vjp(x)
+            y, local = linearize(rule, x)
         except (ValueError, ArithmeticError) as exc:
             raise self._domain_error(rule, (x,), exc) from exc
-        return self.node(y, t.index, pullback)
+        return self.node(y, t.index, local)
 
     def binary(self, rule: Rule, a: Any, b: Any) -> Traced:
         ta, tb = isinstance(a, Traced) and a.tape is self, isinstance(b, Traced) and b.tape is self
@@ -106,7 +104,7 @@ class Tape:
             j = p1[i]
             if j >= 0:
                 d = d1[i]
-                c = d(a) if callable(d) else a * d
+                c = d.pullback(a) if type(d) is Closure else a * d
                 adjoint[j] = c if adjoint[j] is None else adjoint[j] + c
                 j = p2[i]
                 if j >= 0:

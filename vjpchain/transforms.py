@@ -23,6 +23,7 @@ from .errors import (
     VjpchainError,
 )
 from .rules import Registry, Rule, X, Y, default_registry, primitive_name
+from .step import Closure, checked_pullback
 from .trace import trace_vjp
 
 __all__ = ["vjp", "val_and_grad", "grad", "jvp", "derivative", "hvp", "hessian", "ChainPullback"]
@@ -52,7 +53,7 @@ class ChainPullback:
                 x_bar = x_bar * d
         else:
             for d in reversed(self._steps):
-                x_bar = d(x_bar) if callable(d) else x_bar * d
+                x_bar = d.pullback(x_bar) if type(d) is Closure else x_bar * d
         return x_bar
 
     def gradient(self, one: Any) -> Any:
@@ -142,13 +143,16 @@ def _fail(exc: BaseException, i: int, prim: Any, x: Any,
     return exc
 
 
+def _where(i: int, prim: Any, x: Any) -> str:
+    return f" at chain[{i}] ({primitive_name(prim)}, input {x!r})"
+
+
 def _bad_output(rule: Rule, out: Any, i: int, prim: Any, x: Any) -> RuleOutputError:
-    return RuleOutputError(
-        f"rule {rule.name!r} at chain[{i}] ({primitive_name(prim)}, input {x!r}) must return "
-        f"a pair (output, pullback) with a callable pullback, but returned {out!r}. "
-        "Return y, pullback where pullback(y_bar) -> x_bar, or declare the rule with "
-        "vjpchain.scalar_rule(primitive, derivative)"
-    )
+    try:
+        checked_pullback(rule, out, _where(i, prim, x))
+    except RuleOutputError as exc:
+        return exc
+    raise AssertionError("not a bad output")  # pragma: no cover
 
 
 _FULL = 3  # a rule given in full: its pullback is stored
@@ -196,14 +200,12 @@ def _run(chain: Iterable[Any], x: Any, registry: Registry, steps: list[Any] | No
             except TypeError:  # unhashable: let lookup explain
                 primal, derivative, mode = _spec(registry, prim, tp, unchecked)
             if mode == _FULL:
-                out = derivative.vjp(x)
-                if type(out) is not tuple or len(out) != 2 or not callable(out[1]):
-                    raise _bad_output(derivative, out, i, prim, x)
-                y, pullback = out
+                y, pullback = checked_pullback(derivative, derivative.vjp(x),
+                                               _where(i, prim, x))
                 if append is None:
                     x_dot = pullback(x_dot)
                 else:
-                    append(pullback)
+                    append(Closure(pullback))
                     plain = False
             else:
                 y = primal(x)

@@ -1,0 +1,64 @@
+"""One step: the one way to apply a rule to a value, shared by every transform.
+
+A rule applied to a primal ``x`` gives the output ``y`` and a *local*: the local derivative
+(a number or an array) for a rule declared by its derivative, or a :class:`Closure` holding
+the pullback of a rule given in full. Primitives act elementwise, so their Jacobian is
+diagonal and the same local serves the pullback (reverse mode) and the pushforward (forward
+mode): :func:`pull`. A derivative value may itself be callable (``mpmath.pi`` is), so the
+two are told apart by the tag, never by ``callable``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import RuleOutputError
+
+__all__ = ["Closure", "advance", "checked_pullback", "linearize", "pull"]
+
+
+class Closure:
+    """The tag of a stored pullback: ``Closure(pullback)``; ``pull`` calls it."""
+
+    __slots__ = ("pullback",)
+
+    def __init__(self, pullback: Any) -> None:
+        self.pullback = pullback
+
+    def __repr__(self) -> str:
+        return f"Closure({getattr(self.pullback, '__qualname__', self.pullback)!r})"
+
+
+def checked_pullback(rule: Any, out: Any, where: str = "") -> Any:
+    """``(y, pullback)`` from a full rule's output, or RuleOutputError saying what was got."""
+    if type(out) is not tuple or len(out) != 2 or not callable(out[1]):
+        raise RuleOutputError(
+            f"rule {rule.name!r}{where} must return a pair (output, pullback) with a callable "
+            f"pullback, but returned {out!r}. Return y, pullback where pullback(y_bar) -> "
+            "x_bar, or declare the rule with vjpchain.scalar_rule(primitive, derivative)"
+        )
+    return out
+
+
+def linearize(rule: Any, x: Any) -> tuple[Any, Any]:
+    """``(y, local)``: the rule's output at ``x`` and its local derivative (or Closure)."""
+    derivative = rule.derivative
+    if derivative is not None and rule.primal is not None:
+        y = rule.primal(x)
+        return y, derivative(x, y)
+    y, pullback = checked_pullback(rule, rule.vjp(x))
+    return y, Closure(pullback)
+
+
+def advance(rule: Any, x: Any) -> Any:
+    """The rule's output at ``x`` alone (no derivative is evaluated where it can be avoided)."""
+    if rule.primal is not None:
+        return rule.primal(x)
+    return checked_pullback(rule, rule.vjp(x))[0]
+
+
+def pull(local: Any, v: Any) -> Any:
+    """``v`` times the local Jacobian: a cotangent pulled back or a tangent pushed forward."""
+    if type(local) is Closure:
+        return local.pullback(v)
+    return v * local
