@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import threading
 from typing import Any
 
 import mpmath
@@ -39,33 +40,59 @@ _CONST_OPS = {
 }
 
 
-def _const_eval(node: ast.AST) -> Any:
+_local = threading.local()
+
+
+def _context(prec: int) -> Any:
+    """A private mpmath context at ``prec`` bits, one per thread.
+
+    Never mpmath.workprec: it sets the precision of the global context ``mpmath.mp``, which
+    would spoil another thread's computation. Not shared between threads either: mpmath
+    functions raise and restore their context's precision internally.
+    """
+    contexts = getattr(_local, "contexts", None)
+    if contexts is None:
+        contexts = _local.contexts = {}
+    ctx = contexts.get(prec)
+    if ctx is None:
+        ctx = mpmath.MPContext()
+        ctx.prec = prec
+        contexts[prec] = ctx
+    return ctx
+
+
+def _const_eval(node: ast.AST, ctx: Any) -> Any:
     """Evaluate a constant expression of numbers, mpmath names and + - * / ** (no eval)."""
     if isinstance(node, ast.Expression):
-        return _const_eval(node.body)
+        return _const_eval(node.body, ctx)
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-        return mpmath.mpf(str(node.value))  # decimal literal, not its binary rounding
+        return ctx.mpf(str(node.value))  # decimal literal, not its binary rounding
     if isinstance(node, ast.BinOp) and type(node.op) in _CONST_OPS:
-        return _CONST_OPS[type(node.op)](_const_eval(node.left), _const_eval(node.right))
+        return _CONST_OPS[type(node.op)](_const_eval(node.left, ctx),
+                                         _const_eval(node.right, ctx))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_const_eval(node.operand)
+        return -_const_eval(node.operand, ctx)
     if isinstance(node, ast.Name):
-        return mpmath.mpf(getattr(mpmath, node.id))
+        return ctx.mpf(getattr(ctx, node.id))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
-        return getattr(mpmath, node.func.id)(*(_const_eval(a) for a in node.args))
+        return getattr(ctx, node.func.id)(*(_const_eval(a, ctx) for a in node.args))
     raise ValueError(f"not a constant expression: {ast.dump(node)}")
 
 
 def dd_const(value: Any) -> tuple[float, float]:
     """The double-double nearest to ``value``: an mpmath number, or a constant expression
     such as ``"1/log(2)"`` or ``"2/sqrt(pi)"`` (numbers, mpmath functions and constants)."""
-    with mpmath.workprec(300):
-        if isinstance(value, str):
-            x = _const_eval(ast.parse(value, mode="eval"))
-        else:
-            x = mpmath.mpf(value)
-        hi = float(x)
-        lo = float(x - hi)
+    ctx = _context(300)
+    if isinstance(value, str):
+        x = _const_eval(ast.parse(value, mode="eval"), ctx)
+    else:
+        if callable(value) and hasattr(value, "func"):
+            # a constant such as mpmath.ln2: mpf would evaluate it at the precision of its
+            # own (the global) context
+            value = value(prec=ctx.prec)
+        x = ctx.mpf(value)
+    hi = float(x)
+    lo = float(x - hi)
     return hi, lo
 
 
@@ -160,29 +187,28 @@ def dd_sqrt(ah: Any, al: Any, sqrt: Any) -> tuple[Any, Any]:
 
 def _split_bits(value: Any, bits: int) -> tuple[float, Any]:
     """``value`` rounded to ``bits`` significant bits (as a float), and the exact remainder."""
-    with mpmath.workprec(300):
-        x = mpmath.mpf(value)
-        m, e = mpmath.frexp(x)
-        hi = mpmath.ldexp(mpmath.nint(mpmath.ldexp(m, bits)), e - bits)
-        return float(hi), x - hi
+    ctx = _context(300)
+    x = ctx.mpf(value)
+    m, e = ctx.frexp(x)
+    hi = ctx.ldexp(ctx.nint(ctx.ldexp(m, bits)), e - bits)
+    return float(hi), x - hi
 
 
 def _ln2_over_32_parts() -> tuple[float, float, float]:
-    with mpmath.workprec(300):
-        c1, rest = _split_bits(mpmath.ln2 / 32, 36)
-        c2, rest = _split_bits(rest, 36)
-        return c1, c2, float(rest)
+    ctx = _context(300)
+    c1, rest = _split_bits(ctx.ln2 / 32, 36)
+    c2, rest = _split_bits(rest, 36)
+    return c1, c2, float(rest)
 
 
 _NAN = float("nan")
 _EXP_XMAX = 2800.0  # |n| <= 2800*32/ln2 < 2**17, which keeps n*C1 and n*C2 exact
-_INV_LN2_32 = float(32 / mpmath.ln2)
+_INV_LN2_32 = float(32 / _context(53).ln2)
 _LN2_32_C1, _LN2_32_C2, _LN2_32_C3 = _ln2_over_32_parts()
 _LN2_32_NEG_C2 = -_LN2_32_C2
-with mpmath.workprec(300):
-    _EXP_TABLE = [dd_const(mpmath.mpf(2) ** (mpmath.mpf(j) / 32)) for j in range(32)]
+_EXP_TABLE = [dd_const(_context(300).mpf(2) ** (_context(300).mpf(j) / 32)) for j in range(32)]
 _EXP_TABLE_NP: dict[int, tuple[Any, Any]] = {}
-_INV_FACT = [float(1 / mpmath.factorial(i)) for i in range(9)]  # 1/i!, rounded
+_INV_FACT = [float(1 / _context(53).factorial(i)) for i in range(9)]  # 1/i!, rounded
 
 
 def _table_lookup(j: Any, F: Any) -> tuple[Any, Any]:

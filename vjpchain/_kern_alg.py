@@ -155,12 +155,13 @@ def _csc2_tail_coefficients(count: int) -> tuple[float, ...]:
     c_k = (-1)**(k+1) * (2k - 1) * 4**k * B_2k / (2k)!; c_2 = 1/15, c_3 = 2/189. Terms up
     to k = 17 bring the truncation below 2**-60 for r^2 <= pi^2/16.
     """
-    with mpmath.workprec(200):
-        return tuple(
-            float((-1) ** (k + 1) * (2 * k - 1) * mpmath.mpf(4) ** k * mpmath.bernoulli(2 * k)
-                  / mpmath.factorial(2 * k))
-            for k in range(2, 2 + count)
-        )
+    ctx = mpmath.MPContext()  # private: mpmath.workprec would set the global mp's precision
+    ctx.prec = 200
+    return tuple(
+        float((-1) ** (k + 1) * (2 * k - 1) * ctx.mpf(4) ** k * ctx.bernoulli(2 * k)
+              / ctx.factorial(2 * k))
+        for k in range(2, 2 + count)
+    )
 
 
 _CSC2_TAIL = _csc2_tail_coefficients(16)[::-1]  # highest power first, for Horner
@@ -178,8 +179,9 @@ def _payne_hanek_table() -> list[tuple[float, ...]]:
     only M, once.
     """
     frac_bits = _PH_MAX_S + 320
-    with mpmath.workprec(frac_bits + 64):
-        two_over_pi = int(mpmath.floor(2 / mpmath.pi * mpmath.mpf(2) ** frac_bits))
+    ctx = mpmath.MPContext()  # private, and fresh: this may run in any thread, on first use
+    ctx.prec = frac_bits + 64
+    two_over_pi = int(ctx.floor(2 / ctx.pi * ctx.mpf(2) ** frac_bits))
     modulus = 2 << frac_bits
     rows = []
     for s in range(_PH_MAX_S + 1):

@@ -9,6 +9,7 @@ derivatives, and dual numbers inside a traced function give Hessian-vector produ
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from ._boxed import ArithmeticByRules
 from .rules import Registry, Rule, default_registry
 from .step import linearize, pull
 
-__all__ = ["Dual"]
+__all__ = ["Dual", "dual_jvp", "new_level", "tangent_at"]
 
 
 class Dual(ArithmeticByRules):
@@ -29,24 +30,33 @@ class Dual(ArithmeticByRules):
         Dual(0.0, 1.0)
     """
 
-    __slots__ = ("value", "tangent", "registry")
+    __slots__ = ("value", "tangent", "registry", "level")
     __vjpchain_kind__ = "dual"
     __array_priority__ = 1001
 
-    def __init__(self, value: Any, tangent: Any = 0.0, registry: Registry | None = None) -> None:
+    def __init__(self, value: Any, tangent: Any = 0.0, registry: Registry | None = None,
+                 level: int = 0) -> None:
         self.value = value
         self.tangent = tangent
         self.registry = registry
+        # which differentiation this perturbation belongs to: each transform draws a new,
+        # higher level, so a dual number of a lower level is a constant to it (no
+        # perturbation confusion in nested forward mode); hand-made duals share level 0
+        self.level = level
 
     def __repr__(self) -> str:
         return f"Dual({self.value!r}, {self.tangent!r})"
+
+    def with_parts(self, value: Any, tangent: Any) -> Dual:
+        """A dual number of the same level and registry with the given parts."""
+        return Dual(value, tangent, self.registry, self.level)
 
     def _rules(self) -> Registry:
         return self.registry or default_registry
 
     def _apply(self, rule: Rule) -> Dual:
         y, local = linearize(rule, self.value)
-        return Dual(y, pull(local, self.tangent), self.registry)
+        return Dual(y, pull(local, self.tangent), self.registry, self.level)
 
     @staticmethod
     def __vjpchain_apply__(generic: Any, d: Dual) -> Any:
@@ -103,20 +113,47 @@ def _value(v: Any) -> Any:
     return v.value if isinstance(v, Dual) else v
 
 
+def _level(v: Any) -> int:
+    return v.level if isinstance(v, Dual) else -1
+
+
 def _binary(rule: Rule, a: Any, b: Any, registry: Registry | None) -> Any:
     if not isinstance(a, Dual) and G.number_kind(type(a)) is None and not hasattr(a, "tape"):
         return NotImplemented
     if not isinstance(b, Dual) and G.number_kind(type(b)) is None and not hasattr(b, "tape"):
         return NotImplemented
-    va, vb = _value(a), _value(b)
+    # the dual number of the highest level is the perturbation differentiated here; one of
+    # a lower level is a constant (its own tangent belongs to an enclosing differentiation)
+    level = max(_level(a), _level(b))
+    outer = a if _level(a) == level else b
+    da, db = _level(a) == level, _level(b) == level
+    va = a.value if da else a
+    vb = b.value if db else b
     y = rule.primal(va, vb)  # type: ignore[call-arg, misc]
     tangent: Any = None
-    if isinstance(a, Dual):
+    if da:
         tangent = a.tangent * rule.partials[0](va, vb, y)
-    if isinstance(b, Dual):
+    if db:
         t = b.tangent * rule.partials[1](va, vb, y)
         tangent = t if tangent is None else tangent + t
-    return Dual(y, tangent, registry)
+    return Dual(y, tangent, registry or outer.registry, level)
+
+
+_levels = itertools.count(1)
+
+
+def new_level() -> int:
+    """A level above every level drawn so far (thread-safe: count's next is atomic)."""
+    return next(_levels)
+
+
+def tangent_at(out: Any, level: int) -> Any:
+    """The tangent of ``out`` for the perturbation of ``level``: 0 if it does not carry it."""
+    if isinstance(out, Dual) and out.level == level:
+        return out.tangent
+    if isinstance(out, Dual):
+        return out * 0
+    return _value(out) * 0
 
 
 def dual_jvp(f: Callable[..., Any], xs: Sequence[Any], x_dots: Sequence[Any], *,
@@ -125,7 +162,8 @@ def dual_jvp(f: Callable[..., Any], xs: Sequence[Any], x_dots: Sequence[Any], *,
     if len(xs) != len(x_dots):
         raise ValueError(f"jvp needs one tangent per input: got {len(xs)} inputs and "
                          f"{len(x_dots)} tangents")
-    out = f(*(Dual(x, t, rules) for x, t in zip(xs, x_dots, strict=True)))
-    if isinstance(out, Dual):
+    level = new_level()
+    out = f(*(Dual(x, t, rules, level) for x, t in zip(xs, x_dots, strict=True)))
+    if isinstance(out, Dual) and out.level == level:
         return out.value, out.tangent
-    return out, _value(out) * 0
+    return out, tangent_at(out, level)

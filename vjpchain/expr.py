@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 from . import generic as G
 from .errors import PrimitiveDomainError, UnknownPrimitiveError, VjpchainError
 from .rules import Registry, default_registry, power, scale, shift
+from .step import advance
 
 __all__ = ["ExprError", "ParsedFunction", "parse_chain", "parse_function", "parse_expression",
            "parse_constant", "MAX_NESTING"]
@@ -566,7 +567,7 @@ def _unary_function(element: Any, rule: Any) -> Callable[[Any], Any]:
                 raise UnknownPrimitiveError(
                     f"no rule for {rule.name!r} in the registry of this differentiation; "
                     "pass the same rules=... to the transform as to parse_function") from None
-        return rule.primal(x) if rule.primal is not None else rule.vjp(x)[0]
+        return advance(rule, x)
 
     return call
 

@@ -483,12 +483,20 @@ def _real_kernel(kernel: Callable[[Any, Any], Any]) -> Impl:
     return call
 
 
-def _via_mpc(f: Impl) -> Impl:
-    """A complex implementation through mpmath at double precision (cmath lacks it)."""
+def _via_mpc(f: str | Callable[[Any, Any], Any]) -> Impl:
+    """A complex implementation through mpmath at double precision (cmath lacks it).
+
+    ``f`` names an mpmath function (a method of every context, such as ``"expm1"``), or is a
+    function ``(ctx, z)`` of a context and an mpc. It runs in a private 53-bit context:
+    mpmath.workprec would set the global context's precision, under other threads too.
+    """
+    name = f if isinstance(f, str) else None
 
     def call(z: complex) -> complex:
-        with mpmath.workprec(53):
-            return complex(f(mpmath.mpc(z)))
+        ctx = _at_precision(53)
+        if name is not None:
+            return complex(getattr(ctx, name)(ctx.mpc(z)))
+        return complex(f(ctx, ctx.mpc(z)))  # type: ignore[operator]
 
     return call
 
@@ -533,12 +541,12 @@ cos = _standard("cos", math.cos, cmath.cos, mpmath.cos)
 tan = _standard("tan", math.tan, cmath.tan, mpmath.tan)
 exp = _standard("exp", math.exp, cmath.exp, mpmath.exp, overflows=True)
 expm1 = _standard("expm1", math.expm1, None, mpmath.expm1, overflows=True)
-expm1._impls[COMPLEX] = _via_mpc(mpmath.expm1)
+expm1._impls[COMPLEX] = _via_mpc("expm1")
 log = _standard("log", math.log, cmath.log, mpmath.log)
 log2 = _standard("log2", math.log2, lambda z: cmath.log(z) / math.log(2.0),
                  lambda x: mpmath.log(x, 2))
 log10 = _standard("log10", math.log10, cmath.log10, mpmath.log10)
-log1p = _standard("log1p", math.log1p, _via_mpc(mpmath.log1p), mpmath.log1p)
+log1p = _standard("log1p", math.log1p, _via_mpc("log1p"), mpmath.log1p)
 sqrt = _standard("sqrt", math.sqrt, cmath.sqrt, mpmath.sqrt)
 def _cbrt_mp(x: Any) -> Any:
     # the real cube root for real x (mpmath.cbrt gives the principal, complex, root of x < 0)
@@ -547,7 +555,7 @@ def _cbrt_mp(x: Any) -> Any:
     return mpmath.cbrt(x)
 
 
-cbrt = _standard("cbrt", math.cbrt, _via_mpc(mpmath.cbrt), _cbrt_mp,
+cbrt = _standard("cbrt", math.cbrt, _via_mpc("cbrt"), _cbrt_mp,
                  doc="cbrt(x): the real cube root of a real x; the principal root of a complex.")
 sinh = _standard("sinh", math.sinh, cmath.sinh, mpmath.sinh, odd=True, overflows=True)
 cosh = _standard("cosh", math.cosh, cmath.cosh, mpmath.cosh, overflows=True)
@@ -593,11 +601,11 @@ def _lgamma_mp(x: Any) -> Any:
     return mpmath.loggamma(x)
 
 
-erf = Generic("erf", real=math.erf, complex=_via_mpc(mpmath.erf), mp=mpmath.erf,
+erf = Generic("erf", real=math.erf, complex=_via_mpc("erf"), mp=mpmath.erf,
               numpy=_np_vectorized(math.erf))
-erfc = Generic("erfc", real=math.erfc, complex=_via_mpc(mpmath.erfc), mp=mpmath.erfc,
+erfc = Generic("erfc", real=math.erfc, complex=_via_mpc("erfc"), mp=mpmath.erfc,
                numpy=_np_vectorized(math.erfc))
-lgamma = Generic("lgamma", real=_overflow_to_inf(math.lgamma), complex=_via_mpc(mpmath.loggamma),
+lgamma = Generic("lgamma", real=_overflow_to_inf(math.lgamma), complex=_via_mpc("loggamma"),
                  mp=_lgamma_mp, numpy=_np_vectorized(_overflow_to_inf(math.lgamma)))
 
 
@@ -620,9 +628,9 @@ sigmoid = _accurate("sigmoid", KE.sigmoid, _sigmoid_formula, mp=lambda x: 1 / (1
                     doc="sigmoid(x) = 1 / (1 + exp(-x)), the logistic function.")
 softplus = _accurate("softplus", KE.softplus, _softplus_formula, mp=_softplus_mp,
                      doc="softplus(x) = log(1 + exp(x)).")
-digamma = _accurate("digamma", KS.digamma, _via_mpc(mpmath.digamma), mp=mpmath.digamma,
+digamma = _accurate("digamma", KS.digamma, _via_mpc("digamma"), mp=mpmath.digamma,
                     doc="digamma(x) = d/dx lgamma(x).")
-sinc = _accurate("sinc", KS.sinc, _via_mpc(mpmath.sincpi), mp=mpmath.sincpi,
+sinc = _accurate("sinc", KS.sinc, _via_mpc("sincpi"), mp=mpmath.sincpi,
                  doc="sinc(x) = sin(pi x) / (pi x), normalized (numpy.sinc's meaning).")
 
 
@@ -785,14 +793,29 @@ _private_contexts: dict[int, Any] = {}
 
 
 def _at_precision(prec: int) -> Any:
-    """A private mpmath context at ``prec`` bits: extra precision without touching mp."""
-    ctx = _private_contexts.get(prec)
+    """A private mpmath context at ``prec`` bits: extra precision without touching mp.
+
+    One per thread (``_private_contexts`` maps a thread's id to its own cache): mpmath
+    functions raise and restore their context's precision internally, so threads sharing one
+    context would leave it at a wrong precision. A context is set up in full before it is
+    published.
+    """
+    import threading  # cached in sys.modules: cheap
+
+    tid = threading.get_ident()
+    cache = _private_contexts.get(tid)
+    if cache is None:
+        cache = {}
+        if len(_private_contexts) > 64:
+            _private_contexts.clear()
+        _private_contexts[tid] = cache
+    ctx = cache.get(prec)
     if ctx is None:
         ctx = mpmath.MPContext()
         ctx.prec = prec
-        if len(_private_contexts) > 64:
-            _private_contexts.clear()
-        _private_contexts[prec] = ctx
+        if len(cache) > 64:
+            cache.clear()
+        cache[prec] = ctx
     return ctx
 
 
@@ -839,10 +862,15 @@ d_acosh = _accurate("d_acosh", KA.d_acosh, _d_acosh, doc="acosh'(x) = 1 / sqrt(x
 d_atanh = _accurate("d_atanh", KA.d_atanh, _d_atanh, doc="atanh'(x) = 1 / (1 - x**2)")
 d_reciprocal = _accurate("d_reciprocal", KA.d_reciprocal, _d_reciprocal,
                          doc="reciprocal'(x) = -1 / x**2")
-trigamma = _accurate("trigamma", KS.trigamma, _via_mpc(_trigamma_mp), mp=_trigamma_mp,
-                     doc="trigamma(x) = digamma'(x)")
-d_sinc = _accurate("d_sinc", KS.d_sinc, _via_mpc(_d_sinc_mp), mp=_d_sinc_mp,
-                   doc="sinc'(x) = (cos(pi x) - sinc(x)) / x")
+trigamma = _accurate("trigamma", KS.trigamma, _via_mpc(lambda ctx, z: ctx.psi(1, z)),
+                     mp=_trigamma_mp, doc="trigamma(x) = digamma'(x)")
+d_sinc = _accurate(
+    "d_sinc", KS.d_sinc,
+    # _d_sinc_mp in the private 53-bit context ctx: c carries its guard bits, x is z in c
+    _via_mpc(lambda ctx, z: z * 0 if z == 0 else (
+        (c := _at_precision(ctx.prec + 2 * max(0, -int(ctx.frexp(abs(z))[1])) + 16))
+        .cospi(x := c.mpmathify(z)) - c.sincpi(x)) / x),
+    mp=_d_sinc_mp, doc="sinc'(x) = (cos(pi x) - sinc(x)) / x")
 
 
 # Bernoulli-number coefficients of trigamma's asymptotic series in 1/z (z >= 10: the first
@@ -889,12 +917,11 @@ def _sign_formula(x: Any) -> Any:
 
 
 def _tetragamma_float(x: Any) -> Any:
-    with mpmath.workprec(80):
-        return float(mpmath.psi(2, x))
+    return float(_at_precision(80).psi(2, x))  # a private context: mp stays untouched
 
 
 tetragamma = Generic("tetragamma", real=_tetragamma_float, mp=lambda x: mpmath.psi(2, x),
-                     complex=_via_mpc(lambda z: mpmath.psi(2, z)),
+                     complex=_via_mpc(lambda ctx, z: ctx.psi(2, z)),
                      numpy=_np_vectorized(_tetragamma_float),
                      doc="tetragamma(x) = trigamma'(x) (through mpmath: for dual numbers)")
 
@@ -905,7 +932,7 @@ def _trigamma_formula(x: Any) -> Any:
         raise UnsupportedTypeError(
             f"trigamma of a {type(x).__name__} is not supported: its derivative is needed "
             "only for second derivatives of digamma, which dual numbers provide")
-    return type(x)(trigamma(x.value), x.tangent * tetragamma(x.value))
+    return x.with_parts(trigamma(x.value), x.tangent * tetragamma(x.value))
 
 
 def _d_sinc_formula(x: Any) -> Any:

@@ -312,7 +312,14 @@ class Primitive:
         self.rule = rule
 
     def __call__(self, x: Any) -> Any:
+        apply = getattr(type(x), "__vjpchain_apply__", None)
+        if apply is not None:
+            # a traced value or dual number: this is one primitive step (its rule), never
+            # a trace of the body
+            return apply(self, x)
         return self._fn(x)
+
+    formula = None  # what boxes fall back to without a rule: a Primitive always has one
 
     def __repr__(self) -> str:
         return f"primitive({self.__name__})"
@@ -336,10 +343,33 @@ def primitive(fn: Callable[[Any], Any], derivative: Derivative, *, name: str | N
         (0.479425538604203, 0.2193956404725932)
     """
     label: str = name or getattr(fn, "__name__", None) or "primitive"
-    rule = Rule(label, _rule_from_derivative(label, fn, derivative), primal=fn,
-                derivative=derivative, formula=formula, domain=domain,
-                primal_formula=f"{label}(x)")
-    return Primitive(label, fn, rule)
+    made = Primitive(label, fn, None)  # type: ignore[arg-type]
+    made.rule = _user_rule(label, fn, derivative, formula=formula, domain=domain)
+    return made
+
+
+def _user_rule(label: str, fn: Callable[[Any], Any], derivative: Derivative,
+               **options: Any) -> Rule:
+    """The rule of a primitive declared by the user from its derivative. Its primal applied
+    to a traced value or dual number (a Traced holding Duals, in hvp) is this primitive
+    again, one step by its rule: the body of ``fn`` is never traced."""
+    if isinstance(fn, (G.Generic, Parametric, Primitive)):
+        return Rule(label, _rule_from_derivative(label, fn, derivative), primal=fn,
+                    derivative=derivative, primal_formula=f"{label}(x)", **options)
+    unboxed = fn
+    this: list[Rule] = []
+
+    def primal(x: Any) -> Any:
+        apply = getattr(type(x), "__vjpchain_apply__", None)
+        if apply is not None:
+            return apply(this[0], x)  # a box applies a Rule as itself (Registry.lookup)
+        return unboxed(x)
+
+    primal.__name__ = primal.__qualname__ = label
+    rule = Rule(label, _rule_from_derivative(label, primal, derivative), primal=primal,
+                derivative=derivative, primal_formula=f"{label}(x)", **options)
+    this.append(rule)
+    return rule
 
 
 # --- the registry -----------------------------------------------------------------------------
@@ -408,6 +438,8 @@ class Registry:
         return rule
 
     def _lookup_slow(self, primitive: Any) -> Rule | None:
+        if isinstance(primitive, Rule):
+            return primitive
         if isinstance(primitive, type) and primitive in self._families:
             raise UnknownPrimitiveError(
                 f"{primitive.__name__} is a family of primitives: put an instance with its "
@@ -512,9 +544,9 @@ class Registry:
 
     # writing
     def _keys_for(self, primitive: Any, name: str, aliases: tuple[Any, ...]) -> tuple[Any, ...]:
+        # an object is a key for itself and its explicit aliases only: its __name__ is not
+        # (two closures named f, or a user function named sin, must not share a rule)
         keys = [primitive, *aliases]
-        if not isinstance(primitive, str) and name.isidentifier():
-            keys.append(name)  # not '<lambda>': two lambdas must not collide by name
         out = []
         for key in keys:
             if key not in out:
@@ -527,10 +559,12 @@ class Registry:
                 existing = (self._families.get(key) if isinstance(key, type)
                             and issubclass(key, Parametric) else self._table.get(key))
                 if existing is not None and not replace:
+                    source = ("vjpchain.default_registry" if self is default_registry
+                              else "this registry")
                     raise DuplicateRuleError(
                         f"{primitive_name(key)} already has a rule ({existing.name}); pass "
-                        "replace=True to override it, or register on a copy: "
-                        "rules = vjpchain.default_registry.copy()"
+                        "replace=True to override it, or register on a copy of "
+                        f"{source}: rules = {source.replace('this ', '')}.copy()"
                     )
             for key in rule.keys:
                 if isinstance(key, type) and issubclass(key, Parametric):
@@ -645,10 +679,8 @@ class Registry:
                 "callable, so give the function x -> y explicitly"
             )
         label = name or _default_name(primitive)
-        rule = Rule(label, _rule_from_derivative(label, fn, derivative), primal=fn,
-                    derivative=derivative, formula=formula, domain=domain, ulps=ulps,
-                    keys=self._keys_for(primitive, label, aliases),
-                    primal_formula=f"{label}(x)")
+        rule = _user_rule(label, fn, derivative, formula=formula, domain=domain, ulps=ulps,
+                          keys=self._keys_for(primitive, label, aliases))
         return self._add(rule, replace)
 
     def unregister(self, primitive: Any) -> Rule:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import generic as G
-from .dual import Dual, dual_jvp
+from .dual import Dual, dual_jvp, new_level, tangent_at
 from .errors import (
     PrimitiveDomainError,
     RuleOutputError,
@@ -454,18 +454,22 @@ def jvp(f: Any, x: Any, x_dot: Any, *, rules: Registry | None = None) -> tuple[A
     return dual_jvp(f, [_check_input(v) for v in xs], x_dots, rules=rules)
 
 
-def _lift(x: Any, order: int) -> Any:
-    """x as a nest of ``order`` dual numbers whose innermost direction is 1: one level of
-    forward mode per derivative order."""
-    if order == 0:
+def _lift(x: Any, levels: list[int], registry: Registry) -> Any:
+    """x as a nest of dual numbers, one level of forward mode per derivative order
+    (``levels`` innermost first, increasing), each with direction 1."""
+    if not levels:
         return x
-    return Dual(_lift(x, order - 1), _lift_const(1.0, order - 1))
+    inner = levels[:-1]
+    return Dual(_lift(x, inner, registry), _lift_const(1.0, inner, registry), registry,
+                levels[-1])
 
 
-def _lift_const(c: Any, order: int) -> Any:
-    if order == 0:
+def _lift_const(c: Any, levels: list[int], registry: Registry) -> Any:
+    if not levels:
         return c
-    return Dual(_lift_const(c, order - 1), _lift_const(0.0, order - 1))
+    inner = levels[:-1]
+    return Dual(_lift_const(c, inner, registry), _lift_const(0.0, inner, registry), registry,
+                levels[-1])
 
 
 def derivative(f: Any, x: Any, order: int = 1, *, rules: Registry | None = None) -> Any:
@@ -483,9 +487,10 @@ def derivative(f: Any, x: Any, order: int = 1, *, rules: Registry | None = None)
         raise ValueError(f"order must be a whole number >= 0 (got {order!r})")
     registry = rules or default_registry
     fn = registry.function(_as_chain(f)) if _is_chain(f, registry) else f
-    out = fn(_lift(_check_input(x), order))
-    for _ in range(order):
-        out = out.tangent if isinstance(out, Dual) else out * 0
+    levels = [new_level() for _ in range(order)]
+    out = fn(_lift(_check_input(x), levels, registry))
+    for level in reversed(levels):
+        out = tangent_at(out, level)
     return out
 
 
@@ -501,11 +506,12 @@ def hvp(f: Any, xs: Sequence[Any], vs: Sequence[Any], *,
     if len(xs) != len(vs):
         raise ValueError(f"hvp needs one direction per input: {len(xs)} inputs, {len(vs)} "
                          "directions")
-    duals = [Dual(_check_input(x), v, rules) for x, v in zip(xs, vs, strict=True)]
+    level = new_level()
+    duals = [Dual(_check_input(x), v, rules, level) for x, v in zip(xs, vs, strict=True)]
     y, pullback = vjp(f, *duals, rules=rules)
     grads = pullback(1.0)
     grads = grads if isinstance(grads, tuple) else (grads,)
-    return tuple(g.tangent if isinstance(g, Dual) else g * 0 for g in grads)
+    return tuple(tangent_at(g, level) for g in grads)
 
 
 def hessian(f: Any, *xs: Any, rules: Registry | None = None) -> tuple[tuple[Any, ...], ...]:

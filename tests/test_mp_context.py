@@ -1,0 +1,112 @@
+"""The library never changes mpmath's global context (mpmath.mp).
+
+mpmath.workprec and its relatives set the precision of the global context for as long as they
+run, which spoils whatever another thread computes with mpf at that moment. Extra (or double)
+precision comes from private contexts instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import mpmath
+import pytest
+
+import vjpchain
+from vjpchain import generic as G
+from vjpchain._dd import dd_const
+
+Z = 0.3 + 0.2j
+
+# primitives whose complex path goes through mpmath, with a point for each
+COMPLEX_PATHS = [
+    (G.expm1, Z), (G.log1p, Z), (G.cbrt, Z), (G.erf, Z), (G.erfc, Z), (G.lgamma, 1.3 + 0.2j),
+    (G.digamma, 1.3 + 0.2j), (G.sinc, Z), (G.trigamma, 1.3 + 0.2j), (G.d_sinc, Z),
+    (G.d_sinc, 1e-5 + 1e-6j), (G.d_sinc, 0j), (G.tetragamma, 1.3 + 0.2j),
+]
+COMPLEX_GRADS = ["expm1", "log1p", "cbrt", "erf", "erfc", "lgamma", "digamma", "sinc"]
+
+
+def test_complex_paths_do_not_spoil_another_threads_precision():
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def other_thread() -> None:  # never touches precision itself
+        try:
+            while not stop.is_set():
+                for name in COMPLEX_GRADS:
+                    vjpchain.grad([name], Z)
+                for f, z in COMPLEX_PATHS:
+                    f(z)
+                G.tetragamma(1.5)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    saved_prec = mpmath.mp.prec
+    saved_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so that a race shows up
+    worker = threading.Thread(target=other_thread, daemon=True)
+    try:
+        mpmath.mp.dps = 50
+        x = mpmath.mpf(2)
+        first = vjpchain.grad(["sin", "exp"], x)
+        worker.start()
+        results = [vjpchain.grad(["sin", "exp"], x) for _ in range(400)]
+        dps_after = mpmath.mp.dps
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+        sys.setswitchinterval(saved_interval)
+        mpmath.mp.prec = saved_prec
+    assert not errors, errors
+    bad = sum(r != first for r in results)
+    assert bad == 0, f"{bad} of 400 results spoiled at 50 digits by another thread"
+    assert dps_after == 50
+    with mpmath.workdps(50):
+        assert first == mpmath.cos(2) * mpmath.exp(mpmath.sin(2))
+
+
+def _forbidden(*args, **kwargs):
+    raise AssertionError("the global mpmath context's precision was changed")
+
+
+@pytest.mark.parametrize("dps", [15, 40])
+def test_no_global_precision_change(monkeypatch, dps):
+    for name in ("workprec", "workdps", "extraprec", "extradps"):
+        monkeypatch.setattr(mpmath, name, _forbidden)
+        monkeypatch.setattr(mpmath.mp, name, _forbidden)
+    saved = mpmath.mp.prec
+    try:
+        mpmath.mp.dps = dps
+        prec = mpmath.mp.prec
+        for f, z in COMPLEX_PATHS:
+            value = f(z)
+            assert isinstance(value, complex), (f, z)
+            assert mpmath.mp.prec == prec, (f, z)
+        assert isinstance(G.tetragamma(1.5), float)
+        assert mpmath.mp.prec == prec
+        for name in COMPLEX_GRADS:
+            vjpchain.grad([name], Z)
+            assert mpmath.mp.prec == prec, name
+        # double-doubles come from a private 300-bit context, global constants included
+        assert dd_const(mpmath.ln2) == dd_const("log(2)")
+        assert dd_const(mpmath.ln2)[1] == 2.3190468138462996e-17
+        assert mpmath.mp.prec == prec
+    finally:
+        mpmath.mp.prec = saved
+
+
+def test_complex_paths_are_double_precision_whatever_the_global_precision():
+    # computed at 53 bits in a private context: the global precision plays no part
+    saved = mpmath.mp.prec
+    try:
+        at_default = [f(z) for f, z in COMPLEX_PATHS] + [G.tetragamma(1.5)]
+        mpmath.mp.dps = 60
+        assert [f(z) for f, z in COMPLEX_PATHS] + [G.tetragamma(1.5)] == at_default
+    finally:
+        mpmath.mp.prec = saved
+    ctx = mpmath.MPContext()
+    ctx.prec = 53
+    assert at_default[0] == complex(ctx.expm1(ctx.mpc(Z)))
+    assert at_default[-1] == -0.82879664423432  # psi(2, 3/2) = 16 - 14 zeta(3)

@@ -1,0 +1,102 @@
+"""A declaration means the same primitive in every transform (issue: one declaration, one step).
+
+Each test pins a silently wrong answer of the earlier middle floors.
+"""
+
+import math
+
+import mpmath
+import pytest
+
+import vjpchain as vc
+
+
+def _square_with_rule_100():
+    # a deliberately "wrong" rule: any transform that traces the body instead gives 2x
+    return vc.primitive(lambda x: x * x, lambda x, y: 100.0, name="sq100")
+
+
+def test_a_local_primitive_is_one_step_in_traced_functions_and_dual_numbers():
+    p = _square_with_rule_100()
+    assert vc.grad([p], 3.0) == 100.0
+    assert vc.grad(lambda x: p(x), 3.0) == 100.0
+    assert vc.jvp(lambda x: p(x), 3.0, 1.0) == (9.0, 100.0)
+    assert vc.derivative(lambda x: p(x), 3.0) == 100.0
+    # d2/dx2 (p(x) x) = p''(x) x + 2 p'(x) = 200 by the rule (a traced body would give 18)
+    assert vc.hessian(lambda x: p(x) * x, 3.0) == ((200.0,),)
+    assert vc.hvp(lambda x: p(x) * x, (3.0,), (1.0,)) == (200.0,)
+    assert vc.compile_chain([p])(3.0) == (9.0, 100.0)
+    assert vc.vjp([p] * 3, 3.0, checkpoints=2)[1](1.0) == 100.0**3
+
+
+def test_a_primitive_whose_body_uses_math_works_inside_traced_functions():
+    q = vc.primitive(lambda x: math.log1p(x), lambda x, y: 1 / (1 + x), name="mlog1p")
+    assert vc.grad(lambda x: 2 * q(x), 1.0) == 1.0
+    assert vc.jvp(lambda x: q(x), 1.0, 1.0) == (math.log1p(1.0), 0.5)
+
+
+def test_a_registered_function_is_its_rule_on_dual_numbers_inside_traced_functions():
+    rules = vc.default_registry.copy()
+
+    def cube(x):
+        return x * x * x
+
+    rules.scalar_rule(cube, lambda x, y: 7.0)  # wrong on purpose: the rule must win
+    assert vc.grad([cube], 2.0, rules=rules) == 7.0
+    assert vc.derivative([cube], 2.0, rules=rules) == 7.0
+    assert vc.derivative([cube], 2.0, order=2, rules=rules) == 0.0
+
+
+def test_derivative_uses_the_registry_it_is_given():
+    wrong = vc.default_registry.copy()
+    wrong.scalar_rule("sin", lambda x, y: 2.0, primal=vc.sin, replace=True)
+    assert vc.derivative(["sin"], 0.5, rules=wrong) == 2.0
+    assert vc.derivative(lambda x: vc.sin(x), 0.5, rules=wrong) == 2.0
+    assert vc.derivative(["sin"], 0.5) == math.cos(0.5)
+
+
+def test_a_function_named_like_a_builtin_does_not_replace_it():
+    rules = vc.default_registry.copy()
+
+    def sin(x):  # a user function that happens to be named sin
+        return 3 * x
+
+    rules.scalar_rule(sin, lambda x, y: 3.0, replace=True)
+    for key in ("sin", math.sin, vc.sin):
+        assert vc.grad([key], 0.5, rules=rules) == math.cos(0.5)
+    assert vc.grad([sin], 0.5, rules=rules) == 3.0
+
+
+def test_two_closures_with_one_name_keep_their_own_rules():
+    rules = vc.default_registry.copy()
+    made = []
+    for k in (2.0, 5.0):
+        def f(x, k=k):
+            return k * x
+        rules.scalar_rule(f, lambda x, y, k=k: k)
+        made.append(f)
+    assert [vc.grad([f], 1.0, rules=rules) for f in made] == [2.0, 5.0]
+    assert "f" not in rules
+
+
+def test_the_duplicate_rule_hint_names_the_registry_in_use():
+    rules = vc.default_registry.copy()
+    with pytest.raises(vc.DuplicateRuleError) as info:
+        rules.scalar_rule(math.sin, lambda x, y: 2.0)
+    assert "default_registry" not in str(info.value) and "registry.copy()" in str(info.value)
+    with pytest.raises(vc.DuplicateRuleError, match=r"vjpchain\.default_registry\.copy\(\)"):
+        vc.scalar_rule(math.sin, lambda x, y: 2.0)
+
+
+def test_nested_forward_mode_keeps_perturbations_apart():
+    assert vc.derivative(lambda x: x * vc.derivative(lambda y: x + y, 1.0), 1.0) == 1.0
+    # d/dx [x * d/dy (x y)] = d/dx x**2 = 2x
+    assert vc.jvp(lambda x: x * vc.jvp(lambda y: x * y, (1.0,), (1.0,))[1], (2.0,), (1.0,)) \
+        == (4.0, 4.0)
+
+
+def test_higher_orders_of_digamma_stay_on_their_level():
+    assert vc.derivative(["digamma"], 1.5, order=2) == pytest.approx(
+        float(mpmath.psi(2, 1.5)), rel=1e-14)
+    assert vc.derivative(["lgamma"], 1.5, order=3) == pytest.approx(
+        float(mpmath.psi(2, 1.5)), rel=1e-14)
