@@ -69,3 +69,23 @@ def test_source_reads_as_a_derivative_program():
     assert "# chain[1]: log1p, derivative 1/(1 + x)" in src
     assert compile_chain([]).length == 0
     assert compile_chain([])(3.0) == (3.0, 1.0)
+
+
+def test_the_hot_chain_cache_keeps_no_user_data_alive():
+    import gc
+    import weakref
+
+    import numpy as np
+
+    import vjpchain as vc
+
+    refs = []
+    for _ in range(50):
+        data = np.ones(1000)
+        refs.append(weakref.ref(data))
+        step = vc.primitive(lambda x, data=data: x * data[0], lambda x, y: 1.0)
+        for _ in range(3):  # enough calls to be compiled if it were cached
+            assert vc.val_and_grad([step, "sin"], 0.5) == vc.val_and_grad(["sin"], 0.5)
+        del data, step
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 0

@@ -203,3 +203,23 @@ def test_complex_inputs_give_holomorphic_partials():
     g1, g2 = grad(lambda a, b: vc.exp(a * b) + a * a, z1, z2)
     assert abs(g1 - (z2 * np.exp(z1 * z2) + 2 * z1)) < 1e-15 * 4
     assert abs(g2 - (z1 * np.exp(z1 * z2))) < 1e-15 * 4
+
+
+def test_a_leaked_traced_value_is_an_error_not_a_silent_result():
+    import vjpchain as vc
+
+    leak = []
+
+    def f(x):
+        leak.append(x)
+        return x * x
+
+    assert vc.grad(f, 3.0) == 6.0
+    with pytest.raises(vc.LeakedTracerError, match="after its differentiation ended"):
+        vc.grad(lambda y: y * leak[0], 2.0)
+    with pytest.raises(vc.LeakedTracerError):
+        leak[0] + 1.0
+    with pytest.raises(vc.LeakedTracerError):
+        vc.grad(lambda y: leak[0], 2.0)
+    with pytest.raises(vc.LeakedTracerError):
+        vc.grad(["sin"], leak[0])

@@ -14,6 +14,7 @@ from .domain import Domain
 from .dual import Dual
 from .errors import (
     DuplicateRuleError,
+    LeakedTracerError,
     PrimitiveDomainError,
     RuleOutputError,
     UnknownPrimitiveError,
@@ -103,7 +104,7 @@ __all__ = [
     "primitive", "Primitive", "Parametric", "power", "scale", "shift", "Domain",
     "Generic", "rules_table",
     "VjpchainError", "UnknownPrimitiveError", "DuplicateRuleError", "PrimitiveDomainError",
-    "RuleOutputError", "UnsupportedInputError", "UnsupportedTypeError",
+    "RuleOutputError", "UnsupportedInputError", "UnsupportedTypeError", "LeakedTracerError",
     "sin", "cos", "tan", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
     "cbrt", "sinh", "cosh", "tanh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "erf",
     "erfc", "sigmoid", "softplus", "absolute", "sign", "neg", "square", "reciprocal",

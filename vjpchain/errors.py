@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "VjpchainError", "UnknownPrimitiveError", "DuplicateRuleError", "PrimitiveDomainError",
-    "RuleOutputError", "UnsupportedInputError", "UnsupportedTypeError",
+    "RuleOutputError", "UnsupportedInputError", "UnsupportedTypeError", "LeakedTracerError",
 ]
 
 
@@ -34,3 +34,7 @@ class UnsupportedTypeError(VjpchainError, TypeError):
 
 class UnsupportedInputError(UnsupportedTypeError):
     """A chain was given an input (or produced a value) of an unsupported type."""
+
+
+class LeakedTracerError(VjpchainError, RuntimeError):
+    """A traced value was used after the differentiation that made it had ended."""

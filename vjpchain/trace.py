@@ -20,7 +20,7 @@ from typing import Any
 
 from . import generic as G
 from ._boxed import ArithmeticByRules
-from .errors import PrimitiveDomainError, UnsupportedTypeError
+from .errors import LeakedTracerError, PrimitiveDomainError, UnsupportedTypeError
 from .rules import Registry, Rule, default_registry
 from .step import Closure, linearize
 
@@ -36,10 +36,11 @@ class Tape:
     pullback closure.
     """
 
-    __slots__ = ("registry", "parent1", "partial1", "parent2", "partial2")
+    __slots__ = ("registry", "parent1", "partial1", "parent2", "partial2", "closed")
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
+        self.closed = False  # set when the traced function has returned
         self.parent1: list[int] = []
         self.partial1: list[Any] = []
         self.parent2: list[int] = []
@@ -50,6 +51,13 @@ class Tape:
 
     def node(self, value: Any, p1: int = -1, d1: Any = None, p2: int = -1,
              d2: Any = None) -> Traced:
+        if self.closed:
+            raise LeakedTracerError(
+                "a traced value was used after its differentiation ended (it leaked out of "
+                "the traced function, through a global, a closure or a container), so its "
+                "derivative would be lost. Compute with it inside the function you "
+                "differentiate, or return it from that function"
+            )
         self.parent1.append(p1)
         self.partial1.append(d1)
         self.parent2.append(p2)
@@ -244,9 +252,17 @@ def trace_vjp(f: Callable[..., Any], xs: Sequence[Any], *,
     """
     tape = Tape(rules or default_registry)
     inputs = [tape.node(x) for x in xs]
-    out = f(*inputs)
+    try:
+        out = f(*inputs)
+    finally:
+        tape.closed = True
     if isinstance(out, Traced) and out.tape is tape:
         y, index = out.value, out.index
+    elif isinstance(out, Traced) and out.tape.closed:
+        raise LeakedTracerError(
+            "the differentiated function returned a traced value of an earlier "
+            "differentiation that had already ended (it leaked through a global or a "
+            "closure); compute the result from this function's own inputs")
     elif isinstance(out, Traced):
         raise TypeError("f returned a value traced by another (outer) differentiation")
     elif G.number_kind(type(out)) is not None or hasattr(type(out), "__vjpchain_kind__"):

@@ -9,12 +9,14 @@ through these in reverse order, in a flat loop: no recursion, any chain length.
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import generic as G
 from .dual import Dual, dual_jvp, new_level, tangent_at
 from .errors import (
+    LeakedTracerError,
     PrimitiveDomainError,
     RuleOutputError,
     UnknownPrimitiveError,
@@ -22,9 +24,9 @@ from .errors import (
     UnsupportedTypeError,
     VjpchainError,
 )
-from .rules import Registry, Rule, X, Y, default_registry, primitive_name
+from .rules import Parametric, Registry, Rule, X, Y, default_registry, primitive_name
 from .step import Closure, checked_pullback
-from .trace import trace_vjp
+from .trace import Traced, trace_vjp
 
 __all__ = ["vjp", "val_and_grad", "grad", "jvp", "derivative", "hvp", "hessian", "ChainPullback"]
 
@@ -95,6 +97,10 @@ def _check_input(x: Any) -> Any:
     if kind is None and getattr(tp, "__vjpchain_kind__", None) == "dual":
         return x
     if kind is None:
+        if isinstance(x, Traced) and x.tape.closed:
+            raise LeakedTracerError(
+                f"cannot differentiate at {x!r}: it is a traced value whose differentiation "
+                "has ended (it leaked out of a traced function); pass a number or array")
         if G.is_array_api_type(tp):
             raise UnsupportedInputError(
                 f"cannot differentiate at a {tp.__module__}.{tp.__qualname__}: arrays of "
@@ -196,7 +202,9 @@ def _run(chain: Iterable[Any], x: Any, registry: Registry, steps: list[Any] | No
             try:
                 primal, derivative, mode = fast[prim]
             except KeyError:
-                primal, derivative, mode = fast[prim] = _spec(registry, prim, tp, unchecked)
+                primal, derivative, mode = _spec(registry, prim, tp, unchecked)
+                if _holds_no_user_data(prim) or prim in registry._table:
+                    fast[prim] = primal, derivative, mode
             except TypeError:  # unhashable: let lookup explain
                 primal, derivative, mode = _spec(registry, prim, tp, unchecked)
             if mode == _FULL:
@@ -355,6 +363,8 @@ def _hot_chain(registry: Registry, chain: list[Any]) -> Any:
         return None
     if hot is not None:
         return hot
+    if not all(_holds_no_user_data(p) or p in registry._table for p in chain):
+        return None  # a cache must not keep a user's closures (and what they capture) alive
     seen = registry._seen.get(key, 0) + 1
     if seen < _HOT_AFTER:
         if len(registry._seen) > 4096:
@@ -375,6 +385,17 @@ def _hot_chain(registry: Registry, chain: list[Any]) -> Any:
             registry._compiled.clear()
         registry._compiled[key] = hot
     return hot
+
+
+def _holds_no_user_data(element: Any) -> bool:
+    """Whether a chain element may be a key of the hot-chain cache: a name, a generic or
+    builtin function, or a parametric step with plain number parameters."""
+    if type(element) is str or isinstance(element, G.Generic) or isinstance(
+            element, types.BuiltinFunctionType) or type(element).__name__ == "ufunc":
+        return True
+    if isinstance(element, Parametric):
+        return all(G.number_kind(type(v)) in (G.REAL, G.COMPLEX, G.MP) for v in element.params())
+    return False
 
 
 def val_and_grad(f: Any, *xs: Any, argnums: int | Sequence[int] | None = None,
