@@ -100,3 +100,15 @@ def test_higher_orders_of_digamma_stay_on_their_level():
         float(mpmath.psi(2, 1.5)), rel=1e-14)
     assert vc.derivative(["lgamma"], 1.5, order=3) == pytest.approx(
         float(mpmath.psi(2, 1.5)), rel=1e-14)
+
+
+def test_a_registered_plain_function_called_on_a_traced_value_says_to_call_the_primitive():
+    rules = vc.default_registry.copy()
+
+    def mlog1p(x):
+        return math.log1p(x)
+
+    rules.scalar_rule(mlog1p, lambda x, y: 1 / (1 + x))
+    assert vc.grad([mlog1p], 1.0, rules=rules) == 0.5
+    with pytest.raises(TypeError, match="mlog1p has a rule.*vjpchain.primitive"):
+        vc.grad(lambda x: mlog1p(x), 1.0, rules=rules)

@@ -455,7 +455,7 @@ class _Parser:
             if rule.arity == 2:
                 y = rule.primal(*xs)  # type: ignore[misc]
             else:
-                y = rule.primal(xs[0]) if rule.primal is not None else rule.vjp(xs[0])[0]
+                y = advance(rule, xs[0])
         except Exception as exc:  # user-registered primals may raise anything
             raise self.error(f"{shown} cannot be computed ({exc})", tok.pos,
                              "Check the argument lies in the primitive's domain "

@@ -12,6 +12,7 @@ import mpmath
 
 from .domain import sweep_points
 from .errors import VjpchainError
+from .step import advance
 
 __all__ = [
     "ulp_error", "float_ulp", "REFERENCE_DERIVATIVES", "reference_derivative", "sweep_ulps",
@@ -478,7 +479,7 @@ def check_chain(chain: Iterable[Any], x: float, *, rules: Any = None,
             exact_d.append(exact_fn(exact_x))
             exact_dd_own.append(exact_fn(mpmath.mpf(xs[i])))
             refs.append(exact_x)
-            exact_x = rule.primal(exact_x) if rule.primal is not None else rule.vjp(exact_x)[0]
+            exact_x = advance(rule, exact_x)
             refs[-1] = exact_x
         total = mpmath.fprod(exact_d) if exact_d else mpmath.mpf(1)
         rows = []

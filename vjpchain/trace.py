@@ -15,6 +15,7 @@ from __future__ import annotations
 import linecache
 import re
 import sys
+import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -141,8 +142,30 @@ def _unbroadcast(ct: Any, like: Any) -> Any:
     return type(like)(ct[()]) if type(like) in (float, complex) else ct[()]
 
 
-def _float_error() -> TypeError:
+def _registered_caller(registry: Registry) -> str | None:
+    """The name of a registered plain function whose body is running on a traced value."""
+    codes = {getattr(k, "__code__", None): k for k in list(registry._table)
+             if isinstance(k, types.FunctionType)}
+    frame: Any = sys._getframe(2)
+    for _ in range(64):
+        if frame is None:
+            return None
+        if frame.f_code in codes:
+            return getattr(codes[frame.f_code], "__qualname__", "?")
+        frame = frame.f_back
+    return None
+
+
+def _float_error(registry: Registry | None = None) -> TypeError:
     """The error for a traced value that meets float(): usually math.sin(x) in f."""
+    name = _registered_caller(registry) if registry is not None else None
+    if name is not None:
+        return TypeError(
+            f"{name} has a rule in this registry, but the plain function was called on a "
+            "traced value, so its body ran instead of its rule. Call the primitive itself: "
+            "make it with vjpchain.primitive(fn, derivative) and call that in the function "
+            "you differentiate (or use the registered function as a chain step)"
+        )
     frame = sys._getframe(2)
     line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
     m = _MATH_CALL.search(line)
@@ -207,13 +230,13 @@ class Traced(ArithmeticByRules):
 
 
     def __float__(self) -> float:
-        raise _float_error()
+        raise _float_error(self.tape.registry)
 
     def __complex__(self) -> complex:
-        raise _float_error()
+        raise _float_error(self.tape.registry)
 
     def __index__(self) -> int:
-        raise _float_error()
+        raise _float_error(self.tape.registry)
 
     # NumPy ufuncs on traced values record the matching primitive
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
