@@ -189,3 +189,39 @@ def test_rules_table_lists_every_primitive_with_formula_and_domain():
         assert name in rows and rows[name][0]
     assert rows["tanh"][0] == "sech(x)**2"
     assert rows["log"][1] == "(0, inf)"
+
+
+def test_registry_reads_never_raise_while_another_thread_registers():
+    import sys
+    import threading
+
+    rules = vc.default_registry.copy()
+    stop = threading.Event()
+    errors = []
+
+    def writer():
+        k = 0
+        while not stop.is_set():
+            name = f"tmp{k % 50}"
+            try:
+                rules.scalar_rule(name, lambda x, y: 1.0, primal=lambda x: x)
+                rules.unregister(name)
+            except Exception as exc:  # noqa: BLE001 - collected and reported below
+                errors.append(exc)
+            k += 1
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(300):
+            assert vc.grad(["sin", "exp"], 0.5, rules=rules) == vc.grad(["sin", "exp"], 0.5)
+            assert len(rules.rules()) >= 40 and "sin" in rules
+            with pytest.raises(vc.UnknownPrimitiveError):
+                rules.lookup("tmpx")  # the message scans the names: never a RuntimeError
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(old)
+    assert errors == []

@@ -485,7 +485,7 @@ class Registry:
         name = primitive_name(primitive)
         hint = ""
         if isinstance(primitive, str):
-            close = [k for k in self._table if isinstance(k, str) and k[:3] == primitive[:3]]
+            close = [k for k in list(self._table) if isinstance(k, str) and k[:3] == primitive[:3]]
             if close:
                 hint = f" Did you mean {sorted(close)[0]!r}?"
         return (
