@@ -112,3 +112,15 @@ def test_a_registered_plain_function_called_on_a_traced_value_says_to_call_the_p
     assert vc.grad([mlog1p], 1.0, rules=rules) == 0.5
     with pytest.raises(TypeError, match="mlog1p has a rule.*vjpchain.primitive"):
         vc.grad(lambda x: mlog1p(x), 1.0, rules=rules)
+
+
+def test_a_two_input_user_rule_is_one_step_in_traced_functions_and_dual_numbers():
+    rules = vc.default_registry.copy()
+    # a deliberately odd rule: the partials are not those of the primal's body
+    avg = rules.binary_rule("avg", lambda a, b: (a + b) / 2,
+                            (lambda a, b, y: 0.25, lambda a, b, y: 0.75))
+    assert avg(2.0, 4.0) == 3.0
+    assert vc.grad(lambda a, b: avg(a, b), 2.0, 4.0, rules=rules) == (0.25, 0.75)
+    assert vc.jvp(lambda a, b: avg(a, b), (2.0, 4.0), (1.0, 1.0), rules=rules) == (3.0, 1.0)
+    assert vc.hessian(lambda a, b: avg(a, b) * a, 2.0, 4.0, rules=rules) == (
+        (0.5, 0.75), (0.75, 0.0))

@@ -63,6 +63,7 @@ from .generic import (
     tanh,
 )
 from .rules import (
+    BinaryPrimitive,
     Parametric,
     Primitive,
     Registry,
@@ -101,7 +102,7 @@ __all__ = [
     "Dual", "atan2", "hypot", "maximum", "minimum", "compile_chain", "CompiledChain",
     "checkpointed_vjp", "CheckpointedPullback", "CheckpointStats", "binomial_bound",
     "Registry", "Rule", "default_registry", "register", "scalar_rule", "unregister",
-    "primitive", "Primitive", "Parametric", "power", "scale", "shift", "Domain",
+    "primitive", "Primitive", "BinaryPrimitive", "Parametric", "power", "scale", "shift", "Domain",
     "Generic", "rules_table",
     "VjpchainError", "UnknownPrimitiveError", "DuplicateRuleError", "PrimitiveDomainError",
     "RuleOutputError", "UnsupportedInputError", "UnsupportedTypeError", "LeakedTracerError",

@@ -30,7 +30,8 @@ from .step import advance, linearize, pull
 
 __all__ = [
     "Rule", "Registry", "default_registry", "register", "scalar_rule", "unregister",
-    "primitive", "Primitive", "power", "scale", "shift", "Parametric", "primitive_name",
+    "primitive", "Primitive", "BinaryPrimitive", "power", "scale", "shift", "Parametric",
+    "primitive_name",
 ]
 
 Pullback = Callable[[Any], Any]
@@ -372,6 +373,23 @@ def _user_rule(label: str, fn: Callable[[Any], Any], derivative: Derivative,
     return rule
 
 
+class BinaryPrimitive:
+    """A primitive of two inputs: its primal on numbers, one step by its rule on traced
+    values and dual numbers. Made by :meth:`Registry.binary_rule`."""
+
+    __slots__ = ("__name__", "rule")
+
+    def __init__(self, rule: Rule) -> None:
+        self.__name__ = rule.name
+        self.rule = rule
+
+    def __call__(self, a: Any, b: Any) -> Any:
+        return self.rule.primal(a, b)  # type: ignore[call-arg, misc]
+
+    def __repr__(self) -> str:
+        return f"binary_rule({self.__name__})"
+
+
 # --- the registry -----------------------------------------------------------------------------
 
 # NumPy names of the built-ins, mapped lazily so that importing vjpchain never imports NumPy.
@@ -682,6 +700,37 @@ class Registry:
         rule = _user_rule(label, fn, derivative, formula=formula, domain=domain, ulps=ulps,
                           keys=self._keys_for(primitive, label, aliases))
         return self._add(rule, replace)
+
+    def binary_rule(self, primitive: Any, primal: Callable[[Any, Any], Any],
+                    partials: tuple[Callable[[Any, Any, Any], Any],
+                                    Callable[[Any, Any, Any], Any]],
+                    **options: Any) -> BinaryPrimitive:
+        """Register a primitive of two inputs by its partials (see :func:`binary_rule`) and
+        return it as a function of two inputs to call in traced functions and on dual
+        numbers, where it is one step by its rule.
+
+        Example:
+            >>> import vjpchain
+            >>> mine = vjpchain.default_registry.copy()
+            >>> avg = mine.binary_rule("avg", lambda a, b: (a + b) / 2,
+            ...                        (lambda a, b, y: 0.5, lambda a, b, y: 0.5))
+            >>> avg(2.0, 4.0), vjpchain.grad(lambda a, b: avg(a, b) * a, 2.0, 4.0, rules=mine)
+            (3.0, (4.0, 1.0))
+        """
+        this: list[Rule] = []
+        unboxed = primal
+
+        def boxed_primal(a: Any, b: Any) -> Any:
+            # dual numbers inside a traced value (hvp) take this rule too, not the body
+            for v in (a, b):
+                apply = getattr(type(v), "__vjpchain_apply2__", None)
+                if apply is not None:
+                    return apply(this[0], a, b)
+            return unboxed(a, b)
+
+        rule = binary_rule(primitive, boxed_primal, partials, rules=self, **options)
+        this.append(rule)
+        return BinaryPrimitive(rule)
 
     def unregister(self, primitive: Any) -> Rule:
         """Remove the rule of ``primitive`` under all its keys and return it."""
