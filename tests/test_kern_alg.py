@@ -13,9 +13,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from vjpchain import _kern_alg as K
-from vjpchain._ops import FLOAT_OPS, NumpyOps
 from vjpchain.domain import Domain, sweep_points
+from vjpchain.float64 import kern_alg as K
+from vjpchain.float64.ops import FLOAT_OPS, NumpyOps
 from vjpchain.reference import REFERENCE_DERIVATIVES, ulp_error
 
 NP_OPS = NumpyOps()

@@ -10,9 +10,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from vjpchain import _kern_special as K
-from vjpchain._ops import FLOAT_OPS, NumpyOps
 from vjpchain.domain import Domain, sweep_points
+from vjpchain.float64 import kern_special as K
+from vjpchain.float64.ops import FLOAT_OPS, NumpyOps
 from vjpchain.reference import excused_near_zero, ulp_error
 
 NP = NumpyOps()

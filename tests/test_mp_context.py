@@ -15,7 +15,7 @@ import pytest
 
 import vjpchain
 from vjpchain import generic as G
-from vjpchain._dd import dd_const
+from vjpchain.float64.dd import dd_const
 
 Z = 0.3 + 0.2j
 

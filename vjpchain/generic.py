@@ -8,7 +8,7 @@ a dask array stays lazy; needs ``array-api-compat``, the ``arrays`` extra). Rule
 with these functions, so one derivative formula serves every number type.
 
 Where composing libm calls loses digits, the float64 path runs an accurate kernel (see
-``_kern_*.py``) on Python floats and NumPy float64 arrays alike (dask arrays of NumPy chunks
+``float64/kern_*.py``) on Python floats and NumPy float64 arrays alike (dask arrays of NumPy chunks
 run it chunk by chunk); the other types, PyTorch and JAX float64 tensors included, use a
 textbook-stable formula written with the generic functions themselves, within a few ULPs
 rather than the kernels' one.
@@ -25,12 +25,12 @@ from typing import Any
 
 import mpmath
 
-from . import _kern_alg as KA
-from . import _kern_binary as KB
-from . import _kern_exp as KE
-from . import _kern_special as KS
-from ._ops import FLOAT_OPS
 from .errors import UnsupportedTypeError
+from .float64 import kern_alg as KA
+from .float64 import kern_binary as KB
+from .float64 import kern_exp as KE
+from .float64 import kern_special as KS
+from .float64.ops import FLOAT_OPS
 
 __all__ = [
     "Generic", "number_kind",
@@ -58,7 +58,7 @@ _numpy_ops: Any = None
 def _np_ops() -> Any:
     global _numpy_ops
     if _numpy_ops is None:
-        from ._ops import NumpyOps
+        from .float64.ops import NumpyOps
 
         _numpy_ops = NumpyOps()
     return _numpy_ops

@@ -22,10 +22,10 @@ from typing import Any, TypeVar, overload
 import mpmath
 
 from . import generic as G
-from ._kern_exp import d_power as _d_power_kernel
-from ._ops import FLOAT_OPS
 from .domain import REALS, Domain
 from .errors import DuplicateRuleError, UnknownPrimitiveError, UnsupportedTypeError
+from .float64.kern_exp import d_power as _d_power_kernel
+from .float64.ops import FLOAT_OPS
 from .step import advance, linearize, pull
 
 __all__ = [
@@ -961,7 +961,7 @@ binary_rule("sub", G.sub, (_one, lambda a, b, y: -1.0), formulas=("1", "-1"),
             aliases=(operator.sub, G.sub, "subtract"))
 binary_rule("mul", G.mul, (lambda a, b, y: b, lambda a, b, y: a), formulas=("b", "a"),
             aliases=(operator.mul, G.mul, "multiply"))
-# 1/b rounds once; the other partials run accurate float64 kernels (_kern_binary)
+# 1/b rounds once; the other partials run accurate float64 kernels (float64.kern_binary)
 binary_rule("truediv", G.truediv,
             (lambda a, b, y: 1 / b, lambda a, b, y: G.d_div_denominator(a, b)),
             formulas=("1/b", "-a/b**2"), aliases=(operator.truediv, G.truediv, "divide"))

@@ -1,6 +1,6 @@
 """Accurate float64 kernels for algebraic derivatives: tan', log*', sqrt', cbrt', inverse trig.
 
-Each kernel takes ``(x, F)`` with ``F`` from ``_ops`` and runs on a Python float or a float64
+Each kernel takes ``(x, F)`` with ``F`` from ``ops`` and runs on a Python float or a float64
 array; the same source serves both paths and gives bit-identical results.
 
 How the kernels stay within 1 ulp. A textbook form such as ``1 / sqrt(1 - x*x)`` rounds
@@ -10,7 +10,7 @@ ratios (half an ulp of an operand whose significand is near 1 is a full ulp of a
 significand is near 2). So every kernel here
 
 1. scales its argument by a power of two (``frexp``/``ldexp``, exact) so that the significand
-   is in about [0.25, 2), where the double-double helpers of ``_dd`` are exact (no overflow
+   is in about [0.25, 2), where the double-double helpers of ``dd`` are exact (no overflow
    in the Veltkamp split, no underflow in the low half of a product);
 2. evaluates the formula on the scaled significand in double-double: squares are exact
    (``two_prod``), differences of exact quantities are exact (``two_sum``), and a rounded
@@ -40,7 +40,7 @@ from typing import Any
 
 import mpmath
 
-from ._dd import (
+from .dd import (
     dd_add,
     dd_add_f,
     dd_const,

@@ -1,11 +1,11 @@
 """Accurate float64 kernels for special functions: digamma, trigamma, normalized sinc.
 
-Each kernel takes ``(x, F)`` with ``F`` from ``_ops`` and runs on a Python float or a float64
+Each kernel takes ``(x, F)`` with ``F`` from ``ops`` and runs on a Python float or a float64
 array; the same source serves both. Only + - * / and the exact operations of ``F`` (where,
 rint, frexp, ldexp, minimum, abs) are used -- no libm transcendental -- so the scalar and the
 NumPy paths give bit-identical results.
 
-Accuracy comes from carrying the parts that cancel in double-double (``_dd``; Dekker/Knuth
+Accuracy comes from carrying the parts that cancel in double-double (``dd``; Dekker/Knuth
 error-free transformations, Muller et al., Handbook of Floating-Point Arithmetic, ch. 14)
 and evaluating only small correction terms in plain double:
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dd import dd_add, dd_div, dd_mul, dd_mul_f, fast_two_sum, two_prod, two_sum
+from .dd import dd_add, dd_div, dd_mul, dd_mul_f, fast_two_sum, two_prod, two_sum
 
 __all__ = ["digamma", "trigamma", "sinc", "d_sinc"]
 

@@ -1,6 +1,6 @@
 """Accurate float64 kernels built on exp: exp2', sinh', cosh', tanh', sigmoid, softplus, erf'.
 
-Each kernel takes ``(x, F)`` with ``F`` from ``_ops`` and runs on a Python float or a float64
+Each kernel takes ``(x, F)`` with ``F`` from ``ops`` and runs on a Python float or a float64
 array with the same arithmetic on both paths. Where a kernel uses no libm seed (all but
 softplus and d_power), the two paths give bit-identical results. Where a kernel does use one,
 they differ only when NumPy's and libm's log/log1p disagree and the true value lies within
@@ -26,7 +26,7 @@ from typing import Any
 
 import mpmath
 
-from ._dd import (
+from .dd import (
     dd_add,
     dd_const,
     dd_div,

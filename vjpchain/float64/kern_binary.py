@@ -1,10 +1,10 @@
 """Accurate float64 partial derivatives of the binary primitives: a/b, a**b, hypot, atan2.
 
-Each kernel takes ``(a, b, F)`` with ``F`` from ``_ops`` and runs on Python floats or on
+Each kernel takes ``(a, b, F)`` with ``F`` from ``ops`` and runs on Python floats or on
 broadcast float64 arrays with the same arithmetic. Only ``d_pow_exponent`` uses a libm seed
 (log, inside dd_log), so the others give bit-identical results on both paths.
 
-The recipe is the one of ``_kern_alg``: split each argument into significand and exponent
+The recipe is the one of ``kern_alg``: split each argument into significand and exponent
 (``frexp``, exact), do the arithmetic on significands in [0.25, 4) in double-double, where
 squares and products are exact and nothing overflows or underflows, and round once, in the
 final ``_ldexp_dd``, which also puts the exponent back (rounding gradually into the
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dd import dd_add, dd_div, dd_exp_scaled, dd_log, dd_mul, dd_mul_f, dd_sqrt, two_prod
-from ._kern_exp import _ldexp_dd
+from .dd import dd_add, dd_div, dd_exp_scaled, dd_log, dd_mul, dd_mul_f, dd_sqrt, two_prod
+from .kern_exp import _ldexp_dd
 
 __all__ = ["d_div_denominator", "d_pow_exponent", "d_hypot", "d_atan2_y", "d_atan2_x"]
 

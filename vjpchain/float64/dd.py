@@ -7,7 +7,7 @@ splitting; Python 3.11 has no fma). See Muller et al., Handbook of Floating-Poin
 ch. 4 and 14.
 
 The transcendental helpers at the end (``dd_exp_scaled``, ``dd_expm1``, ``dd_log1p``,
-``dd_log`` ...) take the backend namespace ``F`` from ``_ops`` and return double-doubles good
+``dd_log`` ...) take the backend namespace ``F`` from ``ops`` and return double-doubles good
 to about 2**-66 relative: enough for float64 kernels to round once to within 0.5 ulp plus a
 hair, not full double-double accuracy.
 
