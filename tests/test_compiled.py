@@ -1,14 +1,18 @@
 """Compiled chains equal the interpreter bit for bit, on every number type."""
 
 import math
+import threading
+import time
 
 import mpmath
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import vjpchain as vc
 from vjpchain import compile_chain, val_and_grad
+from vjpchain import compiled as compiled_module
 
 PRIMS = [vc.sin, vc.cos, vc.tanh, vc.atan, vc.sigmoid, vc.erf, vc.asinh, vc.exp, vc.log1p,
          vc.softplus, vc.sinc, vc.square, vc.neg, vc.scale(0.5), vc.shift(0.25),
@@ -89,3 +93,51 @@ def test_the_hot_chain_cache_keeps_no_user_data_alive():
         del data, step
     gc.collect()
     assert sum(r() is not None for r in refs) == 0
+
+
+def test_parametric_steps_with_equal_values_of_other_types_do_not_share_caches():
+    for _ in range(3):  # the third call runs the hot (compiled) chain
+        assert vc.val_and_grad([vc.scale(1)], 2.0) == (2.0, 1.0)
+        assert vc.val_and_grad([vc.scale(1 + 0j)], 2.0) == (2 + 0j, 1 + 0j)
+    with mpmath.workdps(30):
+        y, _ = vc.vjp([vc.scale(mpmath.mpf(3))], 1.0)
+        assert isinstance(y, mpmath.mpf)
+    assert type(vc.vjp([vc.scale(3)], 1.0)[0]) is float
+    assert vc.scale(1) != vc.scale(1.0) and vc.power(2) == vc.power(2)
+
+
+def test_compiled_chain_follows_a_step_that_changes_the_type():
+    with mpmath.workdps(30):
+        chain = [vc.scale(mpmath.mpf(3)), "exp"]
+        results = [vc.val_and_grad(chain, 1.0) for _ in range(3)]
+        assert all(isinstance(v, mpmath.mpf) for r in results for v in r)
+        assert results[0] == results[1] == results[2]
+    chain = [vc.scale(1j), "sin", "exp"]
+    assert vc.compile_chain(chain)(1.0) == vc.val_and_grad(chain, 1.0)
+
+
+def test_compiled_chain_errors_name_the_position():
+    with pytest.raises(vc.PrimitiveDomainError, match=r"chain\[0\]"):
+        vc.compile_chain(["log"])(-3.0)
+    with pytest.raises(vc.UnsupportedInputError, match=r"chain\[1\]"):
+        vc.compile_chain(["sin", "abs"])(1 + 1j)
+
+
+def test_rule_replaced_while_a_chain_compiles_is_not_cached(monkeypatch):
+    r = vc.default_registry.copy()
+    r.scalar_rule("f", lambda x, y: 1.0, primal=lambda x: x)
+    real = compiled_module.compile_chain
+
+    def slow_compile(*args, **kwargs):
+        time.sleep(0.2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compiled_module, "compile_chain", slow_compile)
+    vc.val_and_grad(["f"], 1.0, rules=r)  # seen once; the next call compiles
+    t = threading.Thread(target=vc.val_and_grad, args=(["f"], 1.0), kwargs={"rules": r})
+    t.start()
+    time.sleep(0.05)
+    r.scalar_rule("f", lambda x, y: 2.0, primal=lambda x: 2 * x, replace=True)
+    t.join()
+    assert vc.val_and_grad(["f"], 1.0, rules=r) == (2.0, 2.0)
+    assert vc.val_and_grad(["f"], 1.0, rules=r) == (2.0, 2.0)

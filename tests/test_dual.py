@@ -1,5 +1,7 @@
 """Dual numbers, forward mode on functions, higher derivatives and Hessians."""
 
+
+
 import math
 
 import mpmath
@@ -95,3 +97,12 @@ def test_hessian_at_50_digits():
         e2 = mpmath.exp(2)
         assert abs(H[0][0] - 4 * e2) < mpmath.mpf(10) ** -45
         assert abs(H[0][1] - 3 * e2) < mpmath.mpf(10) ** -45
+
+
+def test_higher_derivatives_of_sinc_digamma_abs():
+    with mpmath.workdps(30):
+        d2_sinc = float(mpmath.diff(mpmath.sincpi, 0.3, 2))
+        psi2 = float(mpmath.psi(2, 0.3))
+    assert vc.derivative(["sinc"], 0.3, order=2) == pytest.approx(d2_sinc, rel=1e-13)
+    assert vc.derivative(["digamma"], 0.3, order=2) == pytest.approx(psi2, rel=1e-13)
+    assert vc.derivative(["abs"], 0.3, order=2) == 0.0

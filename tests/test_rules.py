@@ -1,5 +1,7 @@
 """The registry: keys, registration forms, duplicates, copies, parametric and local primitives."""
 
+
+
 import builtins
 import cmath
 import math
@@ -225,3 +227,29 @@ def test_registry_reads_never_raise_while_another_thread_registers():
         thread.join()
         sys.setswitchinterval(old)
     assert errors == []
+
+
+def test_replace_takes_over_every_name_of_the_primitive():
+    wrong = vc.default_registry.copy()
+    wrong.scalar_rule("tanh", lambda x, y: 1 - y * y, primal=vc.tanh, replace=True)
+    for key in ("tanh", math.tanh, vc.tanh):
+        assert vc.grad([key], 20.0, rules=wrong) == 0.0  # the replacement, under every key
+    assert vc.grad(lambda x: vc.tanh(x), 20.0, rules=wrong) == 0.0
+
+
+def test_two_lambdas_do_not_collide_by_name():
+    r = vc.default_registry.copy()
+    f = lambda x: x + 1  # noqa: E731
+    g = lambda x: 2 * x  # noqa: E731
+    r.scalar_rule(f, lambda x, y: 1.0)
+    r.scalar_rule(g, lambda x, y: 2.0)
+    assert vc.grad([f, g], 1.0, rules=r) == 2.0
+
+
+def test_a_family_class_is_not_a_chain_step():
+    with pytest.raises(vc.UnknownPrimitiveError, match="power.*parameters"):
+        vc.grad([vc.power], 2.0)
+    mine = vc.default_registry.copy()
+    mine.unregister(vc.power)
+    with pytest.raises(vc.UnknownPrimitiveError):
+        vc.grad([vc.power(2)], 2.0, rules=mine)

@@ -1,5 +1,7 @@
 """vjp, val_and_grad, grad and jvp over chains: values, shapes, number types, long chains."""
 
+
+
 import math
 import threading
 
@@ -238,3 +240,23 @@ def test_random_chains_arrays_match_scalars(chain, xs):
         ys, gs = val_and_grad(chain, xi)
         assert yi == pytest.approx(ys, rel=1e-13, abs=1e-15)
         assert gi == pytest.approx(gs, rel=1e-12, abs=1e-15)
+
+
+def test_ints_without_an_exact_float_are_refused():
+    with pytest.raises(vc.UnsupportedInputError, match="mpmath.mpf"):
+        vc.val_and_grad(["square"], 2**53 + 1)
+    with pytest.raises(vc.UnsupportedInputError):
+        vc.grad(["sin"], 10**400)
+    assert vc.val_and_grad(["square"], 2**52 + 1)[1] == 2.0 * (2**52 + 1)
+
+
+def test_mpf_domain_edges_give_inf_like_floats():
+    with mpmath.workdps(30):
+        assert vc.grad(["sqrt"], mpmath.mpf(0)) == mpmath.inf
+        assert vc.grad(["acos"], mpmath.mpf(1)) == -mpmath.inf
+    assert vc.grad(["sqrt"], 0.0) == math.inf
+
+
+def test_a_single_name_is_a_chain_of_one_step():
+    assert vc.grad("sin", 2.0) == vc.grad(["sin"], 2.0) == math.cos(2.0)
+    assert vc.derivative("sin", 2.0) == math.cos(2.0)
