@@ -124,3 +124,16 @@ def test_a_two_input_user_rule_is_one_step_in_traced_functions_and_dual_numbers(
     assert vc.jvp(lambda a, b: avg(a, b), (2.0, 4.0), (1.0, 1.0), rules=rules) == (3.0, 1.0)
     assert vc.hessian(lambda a, b: avg(a, b) * a, 2.0, 4.0, rules=rules) == (
         (0.5, 0.75), (0.75, 0.0))
+
+
+def test_scalar_rule_returns_the_primitive_to_call_in_traced_functions():
+    rules = vc.default_registry.copy()
+
+    def cube(x):
+        return x * x * x
+
+    cube_step = rules.scalar_rule(cube, lambda x, y: 7.0)  # wrong on purpose: the rule wins
+    assert cube_step(2.0) == 8.0 and cube_step.rule is rules.lookup(cube)
+    assert vc.grad(lambda x: cube_step(x), 2.0, rules=rules) == 7.0
+    assert vc.jvp(lambda x: cube_step(x), 2.0, 1.0, rules=rules) == (8.0, 7.0)
+    assert vc.hessian(lambda x: cube_step(x) * x, 2.0, rules=rules) == ((14.0,),)

@@ -645,7 +645,7 @@ class Registry:
     @overload
     def scalar_rule(self, primitive: Any, derivative: Derivative, *, primal: Any = ...,
                     name: str | None = ..., aliases: tuple[Any, ...] = ..., replace: bool = ...,
-                    domain: Domain = ..., ulps: float = ..., formula: str = ...) -> Rule: ...
+                    domain: Domain = ..., ulps: float = ..., formula: str = ...) -> Primitive: ...
 
     @overload
     def scalar_rule(self, primitive: Any = ..., derivative: None = ..., *, primal: Any = ...,
@@ -666,6 +666,10 @@ class Registry:
 
         As a decorator, ``primitive`` may be omitted: the decorated function's name is used
         (then ``primal`` is required).
+
+        Returns the primitive as a callable (a :class:`Primitive`, its rule as ``.rule``):
+        call it inside traced functions and on dual numbers, where it is one step by this
+        rule; the plain function's body would be traced instead.
 
         Args:
             primitive: the key a chain uses; called as the primal unless ``primal`` is given.
@@ -699,7 +703,8 @@ class Registry:
         label = name or _default_name(primitive)
         rule = _user_rule(label, fn, derivative, formula=formula, domain=domain, ulps=ulps,
                           keys=self._keys_for(primitive, label, aliases))
-        return self._add(rule, replace)
+        # the box-aware callable: call it inside traced functions (one step by this rule)
+        return Primitive(label, fn, self._add(rule, replace))
 
     def binary_rule(self, primitive: Any, primal: Callable[[Any, Any], Any],
                     partials: tuple[Callable[[Any, Any, Any], Any],
