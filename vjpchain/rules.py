@@ -313,12 +313,9 @@ class Primitive:
         self.rule = rule
 
     def __call__(self, x: Any) -> Any:
-        apply = getattr(type(x), "__vjpchain_apply__", None)
-        if apply is not None:
-            # a traced value or dual number: this is one primitive step (its rule), never
-            # a trace of the body
-            return apply(self, x)
-        return self._fn(x)
+        # the rule's primal is box-aware (see _user_rule): on a traced value or dual number
+        # it is one step by the rule, never a trace of the body
+        return self.rule.primal(x)  # type: ignore[misc]
 
     formula = None  # what boxes fall back to without a rule: a Primitive always has one
 
