@@ -57,8 +57,8 @@ def test_lgamma_is_log_abs_gamma_on_the_reals():
 
 def test_derivative_kernels_handle_every_type():
     """The accurate kernels' generic wrappers serve float, arrays, complex and mpmath."""
-    for d, x in [(vc.generic.d_tanh, 0.5), (vc.generic.d_asin, 0.5), (vc.generic.d_erf, 0.5),
-                 (vc.generic.trigamma, 2.5), (vc.generic.d_sinc, 0.3)]:
+    for d, x in [(vc.elementary.d_tanh, 0.5), (vc.elementary.d_asin, 0.5), (vc.special.d_erf, 0.5),
+                 (vc.special.trigamma, 2.5), (vc.special.d_sinc, 0.3)]:
         f = d(x)
         assert isinstance(f, float)
         np.testing.assert_allclose(d(np.array([x])), [f], rtol=1e-15)

@@ -137,3 +137,62 @@ def test_scalar_rule_returns_the_primitive_to_call_in_traced_functions():
     assert vc.grad(lambda x: cube_step(x), 2.0, rules=rules) == 7.0
     assert vc.jvp(lambda x: cube_step(x), 2.0, 1.0, rules=rules) == (8.0, 7.0)
     assert vc.hessian(lambda x: cube_step(x) * x, 2.0, rules=rules) == ((14.0,),)
+
+
+def test_every_builtin_declaration_carries_its_reference_domain_and_keys():
+    """A built-in's declaration is the one place that defines it: the check reference, the
+    domain, the registry keys of every backend, the box-aware callable."""
+    from vjpchain.reference import REFERENCE_DERIVATIVES
+
+    unary = [r for r in vc.default_registry.rules() if r.arity == 1 and r.primal is not None
+             and not isinstance(r.primal, vc.Parametric)]
+    assert len(unary) == 32
+    for rule in unary:
+        assert rule.reference is not None, rule.name
+        assert REFERENCE_DERIVATIVES[rule.name] is rule.reference
+        assert vc.default_registry.lookup(rule.name) is rule
+        assert vc.default_registry.lookup(rule.primal) is rule
+        # the reference is independent of the rule, and agrees with it mid-domain
+        x = next(p for p in (0.3, 1.5, 3.0, -0.4) if p in rule.domain)
+        with mpmath.workdps(30):
+            ref = rule.reference(mpmath.mpf(x))
+        assert abs(vc.grad([rule.name], x) - float(ref)) <= 1e-14 * max(1.0, abs(float(ref)))
+    # a backend function of the same name that computes something else is not a key
+    assert mpmath.sinc not in vc.default_registry
+    assert vc.default_registry.lookup(mpmath.sincpi).name == "sinc"
+
+
+def test_numpy_functions_are_found_by_the_names_their_declarations_give():
+    np = pytest.importorskip("numpy")
+    registry = vc.default_registry
+    for fn, name in [(np.arcsin, "asin"), (np.absolute, "abs"), (np.negative, "neg"),
+                     (np.sinc, "sinc"), (np.true_divide, "truediv"), (np.power, "pow"),
+                     (np.arctan2, "atan2"), (np.maximum, "maximum")]:
+        assert registry.lookup(fn).name == name
+    assert np.logaddexp not in registry  # no declaration names it
+
+
+def test_a_users_declaration_carries_its_reference_and_sympy_meaning_everywhere():
+    from vjpchain.reference import check_rule
+    from vjpchain.symbolic import sympy_derivative
+
+    rules = vc.default_registry.copy()
+    calls = []
+
+    def reference(x):
+        calls.append(x)
+        return 1 / (1 + abs(x)) ** 2
+
+    softsign = rules.scalar_rule("softsign", lambda x, y: 1 / (1 + abs(x)) ** 2,
+                                 primal=lambda x: x / (1 + abs(x)), reference=reference,
+                                 formula="1/(1 + abs(x))**2",
+                                 sympy={"softsign": lambda sp, x: x / (1 + sp.Abs(x))})
+    report = check_rule("softsign", [0.5, -2.0, 1e10], rules=rules)
+    assert report.passed and len(calls) == 3
+    assert report.reference_kind == "closed form in mpmath"
+    assert softsign.rule.reference is reference
+    sympy = pytest.importorskip("sympy")
+    x = sympy.Symbol("x", real=True)
+    got = sympy_derivative(["softsign", "sin"], rules=rules)
+    want = sympy.diff(sympy.sin(x / (1 + sympy.Abs(x))), x)
+    assert sympy.simplify(got.subs(x, 0.7) - want.subs(x, 0.7)) == 0

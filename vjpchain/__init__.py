@@ -8,10 +8,13 @@
 
 from __future__ import annotations
 
+from . import elementary, special
+from .binary import atan2, hypot, maximum, minimum
 from .checkpoint import CheckpointedPullback, CheckpointStats, binomial_bound, checkpointed_vjp
 from .compiled import CompiledChain, compile_chain
 from .domain import Domain
 from .dual import Dual
+from .elementary import *  # noqa: F403 - the elementary built-ins (their __all__)
 from .errors import (
     DuplicateRuleError,
     LeakedTracerError,
@@ -22,61 +25,21 @@ from .errors import (
     UnsupportedTypeError,
     VjpchainError,
 )
-from .generic import (
-    Generic,
-    absolute,
-    acos,
-    acosh,
-    asin,
-    asinh,
-    atan,
-    atan2,
-    atanh,
-    cbrt,
-    cos,
-    cosh,
-    digamma,
-    erf,
-    erfc,
-    exp,
-    exp2,
-    expm1,
-    hypot,
-    lgamma,
-    log,
-    log1p,
-    log2,
-    log10,
-    maximum,
-    minimum,
-    neg,
-    reciprocal,
-    sigmoid,
-    sign,
-    sin,
-    sinc,
-    sinh,
-    softplus,
-    sqrt,
-    square,
-    tan,
-    tanh,
-)
-from .rules import (
+from .families import power, scale, shift
+from .generic import Generic
+from .registry import (
     BinaryPrimitive,
     Parametric,
     Primitive,
     Registry,
     Rule,
     default_registry,
-    power,
     primitive,
     register,
     scalar_rule,
-    scale,
-    shift,
     unregister,
 )
+from .special import *  # noqa: F403 - the special-function built-ins (their __all__)
 from .transforms import (
     ChainPullback,
     derivative,
@@ -106,8 +69,6 @@ __all__ = [
     "Generic", "rules_table",
     "VjpchainError", "UnknownPrimitiveError", "DuplicateRuleError", "PrimitiveDomainError",
     "RuleOutputError", "UnsupportedInputError", "UnsupportedTypeError", "LeakedTracerError",
-    "sin", "cos", "tan", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
-    "cbrt", "sinh", "cosh", "tanh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "erf",
-    "erfc", "sigmoid", "softplus", "absolute", "sign", "neg", "square", "reciprocal",
-    "lgamma", "digamma", "sinc",
 ]
+__all__ += elementary.__all__
+__all__ += special.__all__

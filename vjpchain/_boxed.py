@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .rules import power, scale, shift
+from .families import power, scale, shift
 
 
 def unbox(v: Any) -> Any:

@@ -40,7 +40,7 @@ from math import comb
 from typing import Any, NoReturn
 
 from .errors import RuleOutputError
-from .rules import Registry, Rule, default_registry
+from .registry import Registry, Rule, default_registry
 from .step import Closure, linearize, pull
 from .transforms import _bad_output, _check_input, _fail
 

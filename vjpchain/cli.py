@@ -27,7 +27,7 @@ from .errors import PrimitiveDomainError, VjpchainError
 from .expr import ExprError, ParsedFunction, parse_constant, parse_expression, parse_function
 from .finite import as_function
 from .reference import diff_reference, ulp_error
-from .rules import Registry, default_registry
+from .registry import Registry, default_registry
 from .transforms import val_and_grad
 
 __all__ = ["main", "build_parser", "grad_rows", "grad_point", "GradRow", "GradPoint", "Partial",

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import generic as G
-from .rules import XY, Registry, Y, default_registry
+from .registry import XY, Registry, Y, default_registry
 
 __all__ = ["compile_chain", "CompiledChain"]
 

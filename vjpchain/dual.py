@@ -15,7 +15,7 @@ from typing import Any
 
 from . import generic as G
 from ._boxed import ArithmeticByRules
-from .rules import Registry, Rule, default_registry
+from .registry import Registry, Rule, default_registry
 from .step import linearize, pull
 
 __all__ = ["Dual", "dual_jvp", "new_level", "tangent_at"]

@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import generic as G
+from .binary import pow as generic_pow
 from .errors import PrimitiveDomainError, UnknownPrimitiveError, VjpchainError
-from .rules import Registry, default_registry, power, scale, shift
+from .families import power, scale, shift
+from .registry import Registry, default_registry
 from .step import advance
 
 __all__ = ["ExprError", "ParsedFunction", "parse_chain", "parse_function", "parse_expression",
@@ -541,7 +543,7 @@ _VAR, _CONSTANT, _UNARY, _BINARY = range(4)
 def _pow(a: Any, b: Any) -> Any:
     """a ** b; on two real floats math.pow, with inf on overflow (as the chain's power)."""
     if G.number_kind(type(a)) == G.REAL and G.number_kind(type(b)) == G.REAL:
-        return G.pow(a, b)
+        return generic_pow(a, b)
     return a ** b
 
 

@@ -41,7 +41,7 @@ def as_function(f: Callable[[Any], Any] | Iterable[Any], rules: Any = None) -> C
     """A chain (a list of primitives) as the function it computes; a callable as itself."""
     if callable(f):
         return f
-    from .rules import default_registry
+    from .registry import default_registry
 
     return (rules or default_registry).function(f)
 

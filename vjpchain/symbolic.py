@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .rules import Registry, default_registry
+from .registry import Registry, default_registry
 
 __all__ = ["derivative_expression", "primal_expression", "sympy_derivative"]
 
@@ -77,23 +77,14 @@ def derivative_expression(chain: Iterable[Any], *, rules: Registry | None = None
     return " * ".join(reversed(factors))
 
 
-def _sympy_namespace(sympy: Any, x: Any) -> dict[str, Any]:
-    def lam(body: Any) -> Any:
-        return sympy.Lambda(x, body)
-
-    return {
-        "x": x, "pi": sympy.pi,
-        "sigmoid": lam(1 / (1 + sympy.exp(-x))),
-        "softplus": lam(sympy.log(1 + sympy.exp(x))),
-        "sinc": lam(sympy.sin(sympy.pi * x) / (sympy.pi * x)),  # normalized, unlike sympy's
-        "trigamma": lam(sympy.polygamma(1, x)),
-        "exp2": lam(2 ** x), "log2": lam(sympy.log(x, 2)), "log10": lam(sympy.log(x, 10)),
-        "log1p": lam(sympy.log(1 + x)), "expm1": lam(sympy.exp(x) - 1),
-        "lgamma": lam(sympy.loggamma(x)), "cbrt": lam(sympy.real_root(x, 3)),
-        "abs": sympy.Abs, "sign": sympy.sign, "sech": sympy.sech,
-        "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan, "asinh": sympy.asinh,
-        "acosh": sympy.acosh, "atanh": sympy.atanh, "digamma": sympy.digamma,
-    }
+def _sympy_namespace(sympy: Any, x: Any, registry: Registry) -> dict[str, Any]:
+    """sympy's meaning of every name in the formulas: sympy's own functions, plus the names
+    the declarations give (``Rule.sympy``: sigmoid, log1p...)."""
+    namespace: dict[str, Any] = {"x": x, "pi": sympy.pi, "abs": sympy.Abs}
+    for rule in registry.rules():
+        for name, body in (rule.sympy or {}).items():
+            namespace[name] = sympy.Lambda(x, body(sympy, x))
+    return namespace
 
 
 def sympy_derivative(chain: Iterable[Any], *, rules: Registry | None = None) -> Any:
@@ -113,4 +104,4 @@ def sympy_derivative(chain: Iterable[Any], *, rules: Registry | None = None) -> 
     if "'" in text:
         raise ValueError(f"no closed form: a primitive has no declared formula ({text})")
     x = sympy.Symbol("x", real=True)
-    return sympy.sympify(text, locals=_sympy_namespace(sympy, x))
+    return sympy.sympify(text, locals=_sympy_namespace(sympy, x, rules or default_registry))

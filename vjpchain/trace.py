@@ -22,7 +22,7 @@ from typing import Any
 from . import generic as G
 from ._boxed import ArithmeticByRules
 from .errors import LeakedTracerError, PrimitiveDomainError, UnsupportedTypeError
-from .rules import Registry, Rule, default_registry
+from .registry import Registry, Rule, default_registry
 from .step import Closure, linearize
 
 __all__ = ["Traced", "Tape", "trace_vjp"]

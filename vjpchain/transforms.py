@@ -24,7 +24,7 @@ from .errors import (
     UnsupportedTypeError,
     VjpchainError,
 )
-from .rules import Parametric, Registry, Rule, X, Y, default_registry, primitive_name
+from .registry import Parametric, Registry, Rule, X, Y, default_registry, primitive_name
 from .step import Closure, checked_pullback
 from .trace import Traced, trace_vjp
 

@@ -5,15 +5,15 @@ the functions of ``math``, ``cmath``, ``numpy`` and ``mpmath`` that compute it, 
 (``"sin"``). Whatever key a chain uses, the input's type picks the arithmetic.
 
 Most primitives are declared by their derivative alone (:meth:`Registry.scalar_rule`); the
-pullback, the pushforward and every registry key come from that one declaration.
+pullback, the pushforward, the box-aware callable and every registry key come from that one
+declaration. The built-ins go through the same path (:func:`declare`), by family, in
+``elementary``, ``special``, ``binary`` and ``families``.
 """
 
 from __future__ import annotations
 
-import builtins
 import cmath
 import math
-import operator
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,15 +23,13 @@ import mpmath
 
 from . import generic as G
 from .domain import REALS, Domain
-from .errors import DuplicateRuleError, UnknownPrimitiveError, UnsupportedTypeError
-from .float64.kern_exp import d_power as _d_power_kernel
-from .float64.ops import FLOAT_OPS
+from .errors import DuplicateRuleError, UnknownPrimitiveError
 from .step import advance, linearize, pull
 
 __all__ = [
     "Rule", "Registry", "default_registry", "register", "scalar_rule", "unregister",
-    "primitive", "Primitive", "BinaryPrimitive", "power", "scale", "shift", "Parametric",
-    "primitive_name",
+    "binary_rule", "declare", "OUTPUT", "primitive", "Primitive", "BinaryPrimitive",
+    "Parametric", "plain_parameter", "primitive_name",
 ]
 
 Pullback = Callable[[Any], Any]
@@ -78,6 +76,12 @@ class Rule:
         keys: every key the rule is registered under.
         arity: 1 for the primitives of chains; 2 for the binary primitives of traced
             functions, which give ``partials``: one ``(a, b, y) -> dy/d(input)`` per input.
+        reference: the derivative written in mpmath, independently of ``derivative``, for
+            the accuracy checks (:func:`vjpchain.reference.check_rule`); None: checks use
+            ``mpmath.diff`` of the primal.
+        sympy: ``{name: (sympy, x) -> expression in x}`` for the names in this rule's
+            formulas that sympy does not know (``sigmoid``), for
+            :func:`vjpchain.symbolic.sympy_derivative`.
     """
 
     name: str
@@ -93,6 +97,8 @@ class Rule:
     partials: tuple[Callable[[Any, Any, Any], Any], ...] = ()
     derivative_of_x: Any = None
     derivative_is_output: bool = False
+    reference: Callable[[Any], Any] | None = None
+    sympy: dict[str, Callable[[Any, Any], Any]] | None = None
     _specialized: dict[Any, tuple[Any, Any, int]] = field(default_factory=dict, repr=False)
 
     def specialize(self, tp: type, unchecked: bool = False) -> tuple[Any, Any, int]:
@@ -192,112 +198,11 @@ class Parametric:
         return f"{self!r}(x)", ""
 
 
-def _plain(value: Any) -> Any:
+def plain_parameter(value: Any) -> Any:
     """A parameter as the user wrote it; numbers are checked so errors surface early."""
     if isinstance(value, bool) or G.number_kind(type(value)) is None:
         raise TypeError(f"a primitive parameter must be a number (got {value!r})")
     return value
-
-
-class power(Parametric):  # noqa: N801 - reads as the function it stands for
-    """``power(p)``: x -> x**p (real p: math.pow semantics on floats)."""
-
-    __slots__ = ("p",)
-    formula = "p * x**(p - 1)"
-
-    def __init__(self, p: Any) -> None:
-        self.p = _plain(p)
-
-    def params(self) -> tuple[Any, ...]:
-        return (self.p,)
-
-    def __call__(self, x: Any) -> Any:
-        kind = G.number_kind(type(x))
-        if kind == G.REAL:
-            try:
-                return math.pow(x, self.p)
-            except OverflowError:
-                return math.inf if x > 0 or float(self.p) % 2 == 0 else -math.inf
-        if kind == G.MP:
-            return mpmath.power(x, self.p)
-        if kind is None and not hasattr(type(x), "__vjpchain_apply__"):
-            raise UnsupportedTypeError(
-                f"power({self.p!r}) is not defined for arguments of type {type(x).__name__}")
-        return x ** self.p
-
-    def formulas(self) -> tuple[str, str]:
-        p = self.p
-        return f"x**{p!r}", f"{p!r}*x**({p!r} - 1)"
-
-    def derivative(self, x: Any, y: Any) -> Any:
-        p = self.p
-        if p == 0:
-            return x * 0
-        if p == 2:
-            return 2 * x  # exact: no need for the general kernel
-        if G.number_kind(type(x)) == G.REAL:
-            return _d_power_kernel(float(x), float(p), FLOAT_OPS)
-        if G.number_kind(type(x)) == G.NUMPY:
-            import numpy as np
-
-            a = np.asarray(x)
-            if a.dtype.kind == "f" and a.dtype.itemsize <= 8:
-                with np.errstate(all="ignore"):
-                    out = _d_power_kernel(a.astype(np.float64), float(p), G._np_ops())
-                out = out.astype(a.dtype)
-                return out if isinstance(x, np.ndarray) else out[()]
-        if G.number_kind(type(x)) == G.MP:
-            return p * mpmath.power(x, p - 1)
-        return p * x ** (p - 1)
-
-
-class scale(Parametric):  # noqa: N801
-    """``scale(a)``: x -> a * x."""
-
-    __slots__ = ("a",)
-    formula = "a"
-
-    def __init__(self, a: Any) -> None:
-        self.a = _plain(a)
-
-    def params(self) -> tuple[Any, ...]:
-        return (self.a,)
-
-    def __call__(self, x: Any) -> Any:
-        return self.a * x
-
-    def formulas(self) -> tuple[str, str]:
-        return f"{self.a!r}*x", repr(self.a)
-
-    def derivative(self, x: Any, y: Any) -> Any:
-        if type(x) is not float and G.number_kind(type(x)) == G.MP:
-            return mpmath.mpmathify(self.a)  # exact, in the input's arithmetic
-        return self.a
-
-
-class shift(Parametric):  # noqa: N801
-    """``shift(b)``: x -> x + b."""
-
-    __slots__ = ("b",)
-    formula = "1"
-
-    def __init__(self, b: Any) -> None:
-        self.b = _plain(b)
-
-    def params(self) -> tuple[Any, ...]:
-        return (self.b,)
-
-    def __call__(self, x: Any) -> Any:
-        return x + self.b
-
-    def formulas(self) -> tuple[str, str]:
-        return f"x + {self.b!r}", "1"
-
-    def derivative(self, x: Any, y: Any) -> Any:
-        if type(x) is not float and G.number_kind(type(x)) == G.MP:
-            return mpmath.mpf(1)
-        return 1.0
-
 
 class Primitive:
     """A primitive that carries its own rule, usable in any chain without registering it.
@@ -346,14 +251,43 @@ def primitive(fn: Callable[[Any], Any], derivative: Derivative, *, name: str | N
     return made
 
 
-def _user_rule(label: str, fn: Callable[[Any], Any], derivative: Derivative,
-               **options: Any) -> Rule:
-    """The rule of a primitive declared by the user from its derivative. Its primal applied
-    to a traced value or dual number (a Traced holding Duals, in hvp) is this primitive
-    again, one step by its rule: the body of ``fn`` is never traced."""
+class _Output:
+    """Marks a derivative equal to the primal output (exp' = exp)."""
+
+    def __repr__(self) -> str:
+        return "OUTPUT"
+
+
+OUTPUT: Any = _Output()
+
+
+def _user_rule(label: str, fn: Callable[[Any], Any], derivative: Any, **options: Any) -> Rule:
+    """The rule of a primitive declared from its derivative: built-ins and users' alike.
+
+    ``derivative`` is ``(x, y) -> dy/dx``, a generic function of x alone (``vjpchain.cos``:
+    then the interpreter calls its float implementation directly), or ``OUTPUT`` (the
+    derivative is the primal's output). The primal applied to a traced value or dual number
+    (a Traced holding Duals, in hvp) is this primitive again, one step by its rule: the body
+    of ``fn`` is never traced. Generic functions and parametric primitives are box-aware
+    already."""
+    options.setdefault("primal_formula", f"{label}(x)")
+    of_x = derivative if isinstance(derivative, G.Generic) else None
+    full: Derivative
+    if derivative is OUTPUT:
+        def from_output(x: Any, y: Any) -> Any:
+            return y
+        full = from_output
+        options["derivative_is_output"] = True
+    elif of_x is not None:
+        def from_x(x: Any, y: Any) -> Any:
+            return of_x(x)
+        full = from_x
+        options["derivative_of_x"] = of_x
+    else:
+        full = derivative
     if isinstance(fn, (G.Generic, Parametric, Primitive)):
-        return Rule(label, _rule_from_derivative(label, fn, derivative), primal=fn,
-                    derivative=derivative, primal_formula=f"{label}(x)", **options)
+        return Rule(label, _rule_from_derivative(label, fn, full), primal=fn,
+                    derivative=full, **options)
     unboxed = fn
     this: list[Rule] = []
 
@@ -364,8 +298,8 @@ def _user_rule(label: str, fn: Callable[[Any], Any], derivative: Derivative,
         return unboxed(x)
 
     primal.__name__ = primal.__qualname__ = label
-    rule = Rule(label, _rule_from_derivative(label, primal, derivative), primal=primal,
-                derivative=derivative, primal_formula=f"{label}(x)", **options)
+    rule = Rule(label, _rule_from_derivative(label, primal, full), primal=primal,
+                derivative=full, **options)
     this.append(rule)
     return rule
 
@@ -388,16 +322,6 @@ class BinaryPrimitive:
 
 
 # --- the registry -----------------------------------------------------------------------------
-
-# NumPy names of the built-ins, mapped lazily so that importing vjpchain never imports NumPy.
-_NUMPY_NAMES = {
-    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
-    "arccosh": "acosh", "arctanh": "atanh", "absolute": "abs", "negative": "neg",
-    "add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "truediv",
-    "divide": "truediv", "power": "pow", "arctan2": "atan2", "hypot": "hypot",
-    "maximum": "maximum", "minimum": "minimum", "logaddexp": None,
-}
-
 
 class Registry:
     """A mapping from primitives to rules. Copy it to extend it without touching others.
@@ -468,9 +392,10 @@ class Registry:
         if type(primitive).__name__ == "ufunc" or (
             getattr(primitive, "__module__", None) or ""
         ).startswith("numpy"):
+            # NumPy is never imported to name its functions: a declaration lists their names
+            # as "numpy.arcsin" keys (see declare), found here on first use
             name = getattr(primitive, "__name__", "")
-            canonical = _NUMPY_NAMES.get(name, name)
-            found = self._table.get(canonical) if canonical else None
+            found = self._table.get(f"numpy.{name}") if name else None
             if found is not None and callable(primitive):
                 with self._lock:
                     self._table[primitive] = found
@@ -642,18 +567,25 @@ class Registry:
     @overload
     def scalar_rule(self, primitive: Any, derivative: Derivative, *, primal: Any = ...,
                     name: str | None = ..., aliases: tuple[Any, ...] = ..., replace: bool = ...,
-                    domain: Domain = ..., ulps: float = ..., formula: str = ...) -> Primitive: ...
+                    domain: Domain = ..., ulps: float = ..., formula: str = ...,
+                    primal_formula: str = ..., reference: Callable[[Any], Any] | None = ...,
+                    sympy: dict[str, Callable[[Any, Any], Any]] | None = ...) -> Primitive: ...
 
     @overload
     def scalar_rule(self, primitive: Any = ..., derivative: None = ..., *, primal: Any = ...,
                     name: str | None = ..., aliases: tuple[Any, ...] = ..., replace: bool = ...,
-                    domain: Domain = ..., ulps: float = ...,
-                    formula: str = ...) -> Callable[[Derivative], Derivative]: ...
+                    domain: Domain = ..., ulps: float = ..., formula: str = ...,
+                    primal_formula: str = ..., reference: Callable[[Any], Any] | None = ...,
+                    sympy: dict[str, Callable[[Any, Any], Any]] | None = ...
+                    ) -> Callable[[Derivative], Derivative]: ...
 
     def scalar_rule(self, primitive: Any = None, derivative: Derivative | None = None, *,
                     primal: Any = None, name: str | None = None,
                     aliases: tuple[Any, ...] = (), replace: bool = False,
-                    domain: Domain = REALS, ulps: float = 1.0, formula: str = "") -> Any:
+                    domain: Domain = REALS, ulps: float = 1.0, formula: str = "",
+                    primal_formula: str = "",
+                    reference: Callable[[Any], Any] | None = None,
+                    sympy: dict[str, Callable[[Any, Any], Any]] | None = None) -> Any:
         """Register a primitive from its derivative ``(x, y) -> dy/dx`` alone.
 
         The pullback (``y_bar * dy/dx``) and the pushforward come from it, and the
@@ -673,6 +605,13 @@ class Registry:
             derivative: ``(x, y) -> dy/dx``.
             primal: ``x -> y`` when ``primitive`` is not itself callable (e.g. a name).
             formula: the derivative as text for listings (default: the function's name).
+            primal_formula: the primal as text, ``"1/x"`` (default ``"name(x)"``).
+            domain, ulps: where the primitive is defined and the accuracy it promises, for
+                the checks (:func:`vjpchain.reference.check_rule`).
+            reference: the derivative written in mpmath, ``x -> dy/dx``, for the checks
+                (default: ``mpmath.diff`` of the primal).
+            sympy: ``{name: (sympy, x) -> expression}`` for names in the formulas that
+                sympy does not know, for :func:`vjpchain.symbolic.sympy_derivative`.
 
         Example:
             >>> import vjpchain
@@ -688,7 +627,8 @@ class Registry:
                 key = primitive if primitive is not None else fn.__name__
                 self.scalar_rule(key, fn, primal=primal, name=name or fn.__name__,
                                  aliases=aliases, replace=replace, domain=domain, ulps=ulps,
-                                 formula=formula)
+                                 formula=formula, primal_formula=primal_formula,
+                                 reference=reference, sympy=sympy)
                 return fn
             return decorate
         fn = primal if primal is not None else primitive
@@ -699,17 +639,27 @@ class Registry:
             )
         label = name or _default_name(primitive)
         rule = _user_rule(label, fn, derivative, formula=formula, domain=domain, ulps=ulps,
-                          keys=self._keys_for(primitive, label, aliases))
+                          keys=self._keys_for(primitive, label, aliases),
+                          primal_formula=primal_formula or f"{label}(x)",
+                          reference=reference, sympy=sympy)
         # the box-aware callable: call it inside traced functions (one step by this rule)
         return Primitive(label, fn, self._add(rule, replace))
 
     def binary_rule(self, primitive: Any, primal: Callable[[Any, Any], Any],
                     partials: tuple[Callable[[Any, Any, Any], Any],
                                     Callable[[Any, Any, Any], Any]],
-                    **options: Any) -> BinaryPrimitive:
-        """Register a primitive of two inputs by its partials (see :func:`binary_rule`) and
-        return it as a function of two inputs to call in traced functions and on dual
-        numbers, where it is one step by its rule.
+                    *, name: str | None = None, formulas: tuple[str, str] = ("", ""),
+                    aliases: tuple[Any, ...] = (), replace: bool = False) -> BinaryPrimitive:
+        """Register a primitive of two inputs by its partial derivatives, and return it as a
+        function of two inputs to call in traced functions and on dual numbers, where it is
+        one step by its rule (its rule as ``.rule``).
+
+        Args:
+            primitive: the key (e.g. ``operator.mul`` or ``"mul"``).
+            primal: ``(a, b) -> y``.
+            partials: ``(dy/da, dy/db)``, each ``(a, b, y) -> value``; only the ones an input
+                needs are evaluated, so a partial may raise where it is undefined.
+            formulas: the partials as expressions in ``a`` and ``b``, for listings.
 
         Example:
             >>> import vjpchain
@@ -719,20 +669,27 @@ class Registry:
             >>> avg(2.0, 4.0), vjpchain.grad(lambda a, b: avg(a, b) * a, 2.0, 4.0, rules=mine)
             (3.0, (4.0, 1.0))
         """
+        label = name or _default_name(primitive)
         this: list[Rule] = []
-        unboxed = primal
+        boxed_primal: Callable[[Any, Any], Any]
+        if isinstance(primal, G.Generic2):
+            boxed_primal = primal  # box-aware already
+        else:
+            unboxed = primal
 
-        def boxed_primal(a: Any, b: Any) -> Any:
-            # dual numbers inside a traced value (hvp) take this rule too, not the body
-            for v in (a, b):
-                apply = getattr(type(v), "__vjpchain_apply2__", None)
-                if apply is not None:
-                    return apply(this[0], a, b)
-            return unboxed(a, b)
+            def boxed_primal(a: Any, b: Any) -> Any:
+                # dual numbers inside a traced value (hvp) take this rule too, not the body
+                for v in (a, b):
+                    apply = getattr(type(v), "__vjpchain_apply2__", None)
+                    if apply is not None:
+                        return apply(this[0], a, b)
+                return unboxed(a, b)
 
-        rule = binary_rule(primitive, boxed_primal, partials, rules=self, **options)
+        rule = Rule(label, _binary_vjp(label), primal=boxed_primal, formula=", ".join(formulas),
+                    keys=self._keys_for(primitive, label, aliases), arity=2,
+                    partials=partials, primal_formula=f"{label}(a, b)")
         this.append(rule)
-        return BinaryPrimitive(rule)
+        return BinaryPrimitive(self._add(rule, replace))
 
     def unregister(self, primitive: Any) -> Rule:
         """Remove the rule of ``primitive`` under all its keys and return it."""
@@ -777,129 +734,12 @@ def unregister(primitive: Any) -> Rule:
     return default_registry.unregister(primitive)
 
 
-# --- the built-in primitives: one declaration each ---------------------------------------------
 
-_MAX_EXP = 709.782712893384  # log(max float)
-_COSH_MAX = 710.4758600739439  # cosh and sinh overflow beyond
-_EXP2_DERIV_MAX = 1024.5287663729448  # ln2 * 2**x overflows beyond
-_HALF_PI = math.pi / 2
-
-
-_PRIMAL_TEXT = {"neg": "-x", "square": "x**2", "reciprocal": "1/x"}
-
-
-class _Output:
-    """Marks a derivative equal to the primal output (exp' = exp)."""
-
-    def __repr__(self) -> str:
-        return "OUTPUT"
-
-
-OUTPUT = _Output()
-
-
-def _builtin(name: str, primal: G.Generic, derivative: Any, formula: str, *,
-             aliases: tuple[Any, ...] = (), domain: Domain = REALS, ulps: float = 1.0) -> None:
-    """Declare a built-in primitive. ``derivative`` is a generic function of x (``G.cos``),
-    ``OUTPUT`` (the derivative is the primal's output), or ``(x, y) -> dy/dx``."""
-    keys = [primal, name, *aliases]
-    for module in (math, cmath, mpmath):
-        fn = getattr(module, name, None)
-        if fn is not None and fn not in keys and name not in _NOT_THE_SAME.get(module, ()):
-            keys.append(fn)
-    of_x = derivative if isinstance(derivative, G.Generic) else None
-    if derivative is OUTPUT:
-        def from_output(x: Any, y: Any) -> Any:
-            return y
-        full: Derivative = from_output
-    elif of_x is not None:
-        def from_x(x: Any, y: Any) -> Any:
-            return of_x(x)
-        full = from_x
-    else:
-        full = derivative
-    rule = Rule(name, _rule_from_derivative(name, primal, full), primal=primal,
-                derivative=full, formula=formula, domain=domain, ulps=ulps,
-                keys=tuple(keys), primal_formula=_PRIMAL_TEXT.get(name, f"{name}(x)"),
-                derivative_of_x=of_x, derivative_is_output=derivative is OUTPUT)
-    default_registry._add(rule, replace=False)
-
-
-# names a library uses for a different function (mpmath.sinc is unnormalized)
-_NOT_THE_SAME: dict[Any, tuple[str, ...]] = {mpmath: ("sinc",)}
-
-_builtin("sin", G.sin, G.cos, "cos(x)")
-_builtin("cos", G.cos, lambda x, y: -G.sin(x), "-sin(x)")
-_builtin("tan", G.tan, G.d_tan, "1/cos(x)**2", ulps=2.0,
-         domain=Domain(special=(_HALF_PI, -_HALF_PI, 3 * _HALF_PI, 1e22)))
-_builtin("exp", G.exp, OUTPUT, "exp(x)", domain=Domain(hi=_MAX_EXP, include_hi=True))
-_builtin("exp2", G.exp2, G.d_exp2, "log(2)*2**x",
-         domain=Domain(hi=_EXP2_DERIV_MAX, special=(1024.5, 1024.0, 1023.99, -1074.0, -1022.5)))
-_builtin("expm1", G.expm1, G.exp, "exp(x)",
-         domain=Domain(hi=_MAX_EXP, include_hi=True, special=(-40.0, -745.0)))
-_builtin("log", G.log, G.d_log, "1/x", domain=Domain(0.0))
-_builtin("log2", G.log2, G.d_log2, "1/(x*log(2))", domain=Domain(0.0))
-_builtin("log10", G.log10, G.d_log10, "1/(x*log(10))", domain=Domain(0.0))
-_builtin("log1p", G.log1p, G.d_log1p, "1/(1 + x)", domain=Domain(-1.0))
-_builtin("sqrt", G.sqrt, G.d_sqrt, "1/(2*sqrt(x))",
-         domain=Domain(0.0, include_lo=True))
-_builtin("cbrt", G.cbrt, G.d_cbrt, "1/(3*cbrt(x)**2)")
-_builtin("sinh", G.sinh, G.d_sinh, "cosh(x)",
-         domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
-_builtin("cosh", G.cosh, G.d_cosh, "sinh(x)",
-         domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
-_builtin("tanh", G.tanh, G.d_tanh, "sech(x)**2",
-         domain=Domain(special=(19.0, 20.0, 355.0, 372.0)))
-_builtin("asin", G.asin, G.d_asin, "1/sqrt(1 - x**2)",
-         aliases=("arcsin",), domain=Domain(-1.0, 1.0, True, True))
-_builtin("acos", G.acos, G.d_acos, "-1/sqrt(1 - x**2)",
-         aliases=("arccos",), domain=Domain(-1.0, 1.0, True, True))
-_builtin("atan", G.atan, G.d_atan, "1/(1 + x**2)", aliases=("arctan",),
-         domain=Domain(special=(1.34e154, 1e160, 2e161)))
-_builtin("asinh", G.asinh, G.d_asinh, "1/sqrt(1 + x**2)",
-         aliases=("arcsinh",), domain=Domain(special=(1e200, -1e200, 1.34e154)))
-_builtin("acosh", G.acosh, G.d_acosh, "1/sqrt(x**2 - 1)",
-         aliases=("arccosh",), domain=Domain(1.0, include_lo=True, special=(1e300,)))
-_builtin("atanh", G.atanh, G.d_atanh, "1/(1 - x**2)", aliases=("arctanh",),
-         domain=Domain(-1.0, 1.0))
-_builtin("erf", G.erf, G.d_erf, "2/sqrt(pi)*exp(-x**2)",
-         domain=Domain(special=(26.5, 27.2, -27.2)))
-_builtin("erfc", G.erfc, G.d_erfc, "-2/sqrt(pi)*exp(-x**2)",
-         domain=Domain(special=(26.5, 27.2, -27.2)))
-_builtin("sigmoid", G.sigmoid, G.d_sigmoid, "sigmoid(x)*(1 - sigmoid(x))",
-         aliases=("logistic", "expit"), domain=Domain(special=(-745.0, 40.0, 710.0)))
-_builtin("softplus", G.softplus, G.d_softplus, "sigmoid(x)",
-         domain=Domain(special=(-745.0, 37.0, 710.0)))
-_builtin("abs", G.absolute, G.sign, "sign(x)",
-         aliases=(builtins.abs, operator.abs, "absolute", mpmath.fabs, math.fabs))
-_builtin("neg", G.neg, G.minus_one, "-1", aliases=(operator.neg, "negative"))
-_builtin("square", G.square, lambda x, y: 2 * x, "2*x")
-_builtin("reciprocal", G.reciprocal, G.d_reciprocal, "-1/x**2",
-         domain=Domain(excluded=(0.0,)))
-_builtin("lgamma", G.lgamma, G.digamma, "digamma(x)",
-         aliases=("gammaln",), domain=Domain(excluded_integers_below=0.0))
-_builtin("digamma", G.digamma, G.trigamma, "trigamma(x)",
-         aliases=("psi",), domain=Domain(excluded_integers_below=0.0))
-_builtin("sinc", G.sinc, G.d_sinc, "(cos(pi*x) - sinc(x))/x",
-         aliases=(mpmath.sincpi,), domain=Domain(special=(1e15 + 0.5, 4503599627370495.5, 1e-8)))
-
-
-def _family(cls: type[Parametric], domain: Domain = REALS) -> None:
-    name = cls.__name__
-
-    def family_rule(x: Any) -> tuple[Any, Pullback]:
-        raise TypeError(f"{name} needs parameters: use {name}(...) in the chain")
-
-    default_registry._add(Rule(name, family_rule, formula=cls.formula, domain=domain,
-                               keys=(cls,), primal_formula=f"{name}(x)"), replace=False)
-
-
-_family(power, Domain(0.0))
-_family(scale)
-_family(shift)
-
-
-# --- binary primitives (for traced functions): one declaration each -----------------------------
+def binary_rule(primitive: Any, primal: Callable[[Any, Any], Any],
+                partials: tuple[Callable[[Any, Any, Any], Any], Callable[[Any, Any, Any], Any]],
+                **options: Any) -> BinaryPrimitive:
+    """:meth:`Registry.binary_rule` on the default registry."""
+    return default_registry.binary_rule(primitive, primal, partials, **options)
 
 
 def _binary_vjp(name: str) -> RuleFn:
@@ -912,74 +752,27 @@ def _binary_vjp(name: str) -> RuleFn:
     return binary_rule
 
 
-def binary_rule(primitive: Any, primal: Callable[[Any, Any], Any],
-                partials: tuple[Callable[[Any, Any, Any], Any], Callable[[Any, Any, Any], Any]],
-                *, name: str | None = None, formulas: tuple[str, str] = ("", ""),
-                aliases: tuple[Any, ...] = (), replace: bool = False,
-                rules: Registry | None = None) -> Rule:
-    """Register a primitive of two inputs by its partial derivatives.
+def declare(primal: G.Generic, derivative: Any, formula: str, *,
+            aliases: tuple[Any, ...] = (), numpy: tuple[str, ...] | None = None,
+            not_the_same: tuple[Any, ...] = (), **options: Any) -> Primitive:
+    """Declare a built-in primitive on the default registry: :meth:`Registry.scalar_rule`
+    with the keys every backend gives it. ``derivative`` is a generic function of x
+    (``vjpchain.cos``), ``OUTPUT`` (the derivative is the primal's output), or
+    ``(x, y) -> dy/dx``; ``options`` are scalar_rule's (domain, ulps, reference, sympy...).
 
-    Args:
-        primitive: the key (e.g. ``operator.mul`` or ``"mul"``).
-        primal: ``(a, b) -> y``.
-        partials: ``(dy/da, dy/db)``, each ``(a, b, y) -> value``; only the ones an input
-            needs are evaluated, so a partial may raise where it is undefined.
-        formulas: the partials as expressions in ``a`` and ``b``, for listings.
+    Its keys: the generic function, its name, ``aliases``, the functions of the same name in
+    math, cmath and mpmath (except those in ``not_the_same``: a function of the same name
+    that computes something else), and ``"numpy.<name>"`` for each ufunc name (``numpy``, default:
+    the primitive's name and its string aliases), by which the functions of NumPy (and the
+    ufuncs of SciPy: ``scipy.special.expit``) are found without importing NumPy.
     """
-    registry = rules or default_registry
-    label = name or _default_name(primitive)
-    rule = Rule(label, _binary_vjp(label), primal=primal, formula=", ".join(formulas),
-                keys=registry._keys_for(primitive, label, aliases), arity=2,
-                partials=partials, primal_formula=f"{label}(a, b)")
-    return registry._add(rule, replace)
-
-
-def _d_pow_exponent(a: Any, b: Any, y: Any) -> Any:
-    if G.number_kind(type(a)) == G.REAL and a <= 0:
-        if a == 0 and b > 0:
-            return 0.0  # a**b -> 0 faster than log(a) -> -inf
-        raise ValueError(
-            f"the derivative of a**b with respect to b needs log(a), which is not real for "
-            f"a = {a!r}; if b does not vary, keep it a constant (not a traced input)"
-        )
-    return G.d_pow_exponent(a, b)
-
-
-def _d_max(a: Any, b: Any, y: Any) -> Any:
-    return G.select(a > b, 1.0, G.select(a == b, 0.5, 0.0))
-
-
-def _d_min(a: Any, b: Any, y: Any) -> Any:
-    return G.select(a < b, 1.0, G.select(a == b, 0.5, 0.0))
-
-
-def _one(a: Any, b: Any, y: Any) -> Any:
-    return 1.0
-
-
-binary_rule("add", G.add, (_one, _one), formulas=("1", "1"),
-            aliases=(operator.add, G.add))
-binary_rule("sub", G.sub, (_one, lambda a, b, y: -1.0), formulas=("1", "-1"),
-            aliases=(operator.sub, G.sub, "subtract"))
-binary_rule("mul", G.mul, (lambda a, b, y: b, lambda a, b, y: a), formulas=("b", "a"),
-            aliases=(operator.mul, G.mul, "multiply"))
-# 1/b rounds once; the other partials run accurate float64 kernels (float64.kern_binary)
-binary_rule("truediv", G.truediv,
-            (lambda a, b, y: 1 / b, lambda a, b, y: G.d_div_denominator(a, b)),
-            formulas=("1/b", "-a/b**2"), aliases=(operator.truediv, G.truediv, "divide"))
-binary_rule("pow", G.pow, (lambda a, b, y: G.d_pow_base(a, b), _d_pow_exponent),
-            formulas=("b*a**(b - 1)", "a**b*log(a)"),
-            aliases=(operator.pow, G.pow, math.pow, "power_"))
-binary_rule("atan2", G.atan2, (lambda a, b, y: G.d_atan2_y(a, b),
-                               lambda a, b, y: G.d_atan2_x(a, b)),
-            formulas=("b/(a**2 + b**2)", "-a/(a**2 + b**2)"),
-            aliases=(math.atan2, mpmath.atan2, G.atan2, "arctan2"))
-binary_rule("hypot", G.hypot, (lambda a, b, y: G.d_hypot(a, b), lambda a, b, y: G.d_hypot(b, a)),
-            formulas=("a/hypot(a, b)", "b/hypot(a, b)"),
-            aliases=(math.hypot, mpmath.hypot, G.hypot))
-binary_rule("maximum", G.maximum, (_d_max, lambda a, b, y: _d_max(b, a, y)),
-            formulas=("1 if a > b, 1/2 at a tie", "1 if b > a, 1/2 at a tie"),
-            aliases=(G.maximum, "max", "fmax"))
-binary_rule("minimum", G.minimum, (_d_min, lambda a, b, y: _d_min(b, a, y)),
-            formulas=("1 if a < b, 1/2 at a tie", "1 if b < a, 1/2 at a tie"),
-            aliases=(G.minimum, "min", "fmin"))
+    name = primal.__name__
+    keys: list[Any] = [name, *aliases]
+    for module in (math, cmath, mpmath):
+        fn = getattr(module, name, None)
+        if fn is not None and fn not in keys and fn not in not_the_same:
+            keys.append(fn)
+    names = numpy if numpy is not None else (name, *(a for a in aliases if isinstance(a, str)))
+    keys += [f"numpy.{ufunc}" for ufunc in names]
+    return default_registry.scalar_rule(primal, derivative, name=name, aliases=tuple(keys),
+                                        formula=formula, **options)

@@ -1,0 +1,337 @@
+"""The elementary built-in primitives, one declaration each: trigonometric, exponential,
+logarithmic, hyperbolic and their inverses, roots, powers, and the activations built on exp.
+
+A declaration names everything about its primitive: the generic function (its primal in each
+arithmetic, the accurate float64 kernel where there is one), its derivative, the formulas for
+listings, its domain, special points and ULP tolerance for the checks, an mpmath reference
+derivative written independently of the rule, and the sympy meaning of any name sympy lacks.
+The numerics themselves live in ``float64/``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import cmath
+import math
+import operator
+from typing import Any
+
+import mpmath
+
+from .domain import Domain
+from .float64 import kern_alg as KA
+from .float64 import kern_exp as KE
+from .generic import (
+    MPF,
+    Generic,
+    accurate,
+    is_complex_array,
+    numpy_ufunc,
+    standard,
+    unbox,
+    via_mpc,
+)
+from .registry import OUTPUT, declare
+
+__all__ = [
+    "sin", "cos", "tan", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
+    "cbrt", "sinh", "cosh", "tanh", "asin", "acos", "atan", "asinh", "acosh", "atanh",
+    "sigmoid", "softplus", "absolute", "sign", "neg", "square", "reciprocal",
+]
+
+_MAX_EXP = 709.782712893384  # log(max float)
+_COSH_MAX = 710.4758600739439  # cosh and sinh overflow beyond
+_EXP2_DERIV_MAX = 1024.5287663729448  # ln2 * 2**x overflows beyond
+_HALF_PI = math.pi / 2
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+def over(a: Any, b: Any) -> Any:
+    """a / b, with mpmath's exact zero at a domain edge giving a signed inf (as floats do:
+    sqrt'(0), asin'(1)) instead of ZeroDivisionError."""
+    if isinstance(b, MPF) and b == 0:
+        return mpmath.inf if a > 0 else -mpmath.inf
+    return a / b
+
+
+# --- roots ---------------------------------------------------------------------------------------
+
+
+def _cbrt_mp(x: Any) -> Any:
+    # the real cube root for real x (mpmath.cbrt gives the principal, complex, root of x < 0)
+    if isinstance(x, MPF) and x < 0:
+        return -mpmath.cbrt(-x)
+    return mpmath.cbrt(x)
+
+
+sqrt = standard("sqrt", math.sqrt, cmath.sqrt, mpmath.sqrt)
+cbrt = standard("cbrt", math.cbrt, via_mpc("cbrt"), _cbrt_mp,
+                array_names={"standard": "cbrt", "jax": "numpy.cbrt"},
+                doc="cbrt(x): the real cube root of a real x; the principal root of a complex.")
+
+d_sqrt = accurate("d_sqrt", KA.d_sqrt, lambda x: over(1, 2 * sqrt(x)),
+                  doc="sqrt'(x) = 1 / (2 sqrt(x))")
+d_cbrt = accurate("d_cbrt", KA.d_cbrt, lambda x: over(1, 3 * cbrt(x) ** 2),
+                  doc="cbrt'(x) = 1 / (3 cbrt(x)**2)")
+
+declare(sqrt, d_sqrt, "1/(2*sqrt(x))", domain=Domain(0.0, include_lo=True),
+        reference=lambda x: 1 / (2 * mpmath.sqrt(x)) if x else mpmath.inf)
+declare(cbrt, d_cbrt, "1/(3*cbrt(x)**2)",
+        reference=lambda x: 1 / (3 * mpmath.cbrt(abs(x)) ** 2) if x else mpmath.inf,
+        sympy={"cbrt": lambda sp, x: sp.real_root(x, 3)})
+
+# --- trigonometric ------------------------------------------------------------------------------
+
+sin = standard("sin", math.sin, cmath.sin, mpmath.sin)
+cos = standard("cos", math.cos, cmath.cos, mpmath.cos)
+tan = standard("tan", math.tan, cmath.tan, mpmath.tan)
+
+
+def _d_tan(x: Any) -> Any:
+    return 1 / cos(x) ** 2
+
+
+d_tan = accurate("d_tan", KA.d_tan, _d_tan, doc="tan'(x) = 1 / cos(x)**2")
+
+declare(sin, cos, "cos(x)", reference=mpmath.cos)
+declare(cos, lambda x, y: -sin(x), "-sin(x)", reference=lambda x: -mpmath.sin(x))
+declare(tan, d_tan, "1/cos(x)**2", ulps=2.0, reference=lambda x: mpmath.sec(x) ** 2,
+        domain=Domain(special=(_HALF_PI, -_HALF_PI, 3 * _HALF_PI, 1e22)))
+
+asin = standard("asin", math.asin, cmath.asin, mpmath.asin, "arcsin")
+acos = standard("acos", math.acos, cmath.acos, mpmath.acos, "arccos")
+atan = standard("atan", math.atan, cmath.atan, mpmath.atan, "arctan")
+
+
+def _d_asin(x: Any) -> Any:
+    return over(1, sqrt((1 - x) * (1 + x)))  # (1 - x)(1 + x), not 1 - x*x: no cancellation
+
+
+def _d_acos(x: Any) -> Any:
+    return over(-1, sqrt((1 - x) * (1 + x)))
+
+
+def _d_atan(x: Any) -> Any:
+    return 1 / (1 + x * x)
+
+
+def _reference_d_asin(x: Any) -> Any:
+    return 1 / mpmath.sqrt((1 - x) * (1 + x)) if abs(x) != 1 else mpmath.inf
+
+
+d_asin = accurate("d_asin", KA.d_asin, _d_asin, doc="asin'(x) = 1 / sqrt(1 - x**2)")
+d_acos = accurate("d_acos", KA.d_acos, _d_acos, doc="acos'(x) = -1 / sqrt(1 - x**2)")
+d_atan = accurate("d_atan", KA.d_atan, _d_atan, doc="atan'(x) = 1 / (1 + x**2)")
+
+declare(asin, d_asin, "1/sqrt(1 - x**2)", aliases=("arcsin",), reference=_reference_d_asin,
+        domain=Domain(-1.0, 1.0, True, True))
+declare(acos, d_acos, "-1/sqrt(1 - x**2)", aliases=("arccos",),
+        reference=lambda x: -_reference_d_asin(x), domain=Domain(-1.0, 1.0, True, True))
+declare(atan, d_atan, "1/(1 + x**2)", aliases=("arctan",),
+        reference=lambda x: 1 / (1 + x * x), domain=Domain(special=(1.34e154, 1e160, 2e161)))
+
+# --- exponential and logarithmic ----------------------------------------------------------------
+
+exp = standard("exp", math.exp, cmath.exp, mpmath.exp, overflows=True)
+expm1 = standard("expm1", math.expm1, via_mpc("expm1"), mpmath.expm1, overflows=True)
+exp2 = standard("exp2", math.exp2, lambda z: cmath.exp(z * _LN2),
+                lambda x: mpmath.power(2, x), overflows=True,
+                array_names={"standard": "exp2", "torch": "exp2"})
+
+
+def _d_exp2(x: Any) -> Any:
+    return _LN2 * exp2(x)
+
+
+d_exp2 = accurate("d_exp2", KE.d_exp2, _d_exp2, mp=lambda x: mpmath.ln2 * mpmath.power(2, x),
+                  doc="exp2'(x) = ln 2 * 2**x")
+
+declare(exp, OUTPUT, "exp(x)", reference=mpmath.exp,
+        domain=Domain(hi=_MAX_EXP, include_hi=True))
+declare(exp2, d_exp2, "log(2)*2**x", reference=lambda x: mpmath.ln2 * mpmath.power(2, x),
+        sympy={"exp2": lambda sp, x: 2 ** x},
+        domain=Domain(hi=_EXP2_DERIV_MAX, special=(1024.5, 1024.0, 1023.99, -1074.0, -1022.5)))
+declare(expm1, exp, "exp(x)", reference=mpmath.exp,
+        sympy={"expm1": lambda sp, x: sp.exp(x) - 1},
+        domain=Domain(hi=_MAX_EXP, include_hi=True, special=(-40.0, -745.0)))
+
+log = standard("log", math.log, cmath.log, mpmath.log)
+log2 = standard("log2", math.log2, lambda z: cmath.log(z) / _LN2, lambda x: mpmath.log(x, 2))
+log10 = standard("log10", math.log10, cmath.log10, mpmath.log10)
+log1p = standard("log1p", math.log1p, via_mpc("log1p"), mpmath.log1p)
+
+d_log = accurate("d_log", KA.d_log, lambda x: over(1, x), doc="log'(x) = 1 / x")
+d_log2 = accurate("d_log2", KA.d_log2, lambda x: 1 / (x * _LN2),
+                  mp=lambda x: over(1, x * mpmath.ln2), doc="log2'(x) = 1 / (x ln 2)")
+d_log10 = accurate("d_log10", KA.d_log10, lambda x: 1 / (x * _LN10),
+                   mp=lambda x: over(1, x * mpmath.ln10), doc="log10'(x) = 1 / (x ln 10)")
+d_log1p = accurate("d_log1p", KA.d_log1p, lambda x: 1 / (1 + x), doc="log1p'(x) = 1 / (1 + x)")
+
+declare(log, d_log, "1/x", reference=lambda x: 1 / x, domain=Domain(0.0))
+declare(log2, d_log2, "1/(x*log(2))", reference=lambda x: 1 / (x * mpmath.ln2),
+        sympy={"log2": lambda sp, x: sp.log(x, 2)}, domain=Domain(0.0))
+declare(log10, d_log10, "1/(x*log(10))", reference=lambda x: 1 / (x * mpmath.ln10),
+        sympy={"log10": lambda sp, x: sp.log(x, 10)}, domain=Domain(0.0))
+declare(log1p, d_log1p, "1/(1 + x)", reference=lambda x: 1 / (1 + x),
+        sympy={"log1p": lambda sp, x: sp.log(1 + x)}, domain=Domain(-1.0))
+
+# --- hyperbolic ----------------------------------------------------------------------------------
+
+sinh = standard("sinh", math.sinh, cmath.sinh, mpmath.sinh, odd=True, overflows=True)
+cosh = standard("cosh", math.cosh, cmath.cosh, mpmath.cosh, overflows=True)
+tanh = standard("tanh", math.tanh, cmath.tanh, mpmath.tanh)
+
+d_sinh = accurate("d_sinh", KE.d_sinh, cosh, doc="sinh'(x) = cosh(x)")
+d_cosh = accurate("d_cosh", KE.d_cosh, sinh, doc="cosh'(x) = sinh(x)")
+d_tanh = accurate("d_tanh", KE.d_tanh, lambda x: 1 / cosh(x) ** 2, doc="tanh'(x) = sech(x)**2")
+
+declare(sinh, d_sinh, "cosh(x)", reference=mpmath.cosh,
+        domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
+declare(cosh, d_cosh, "sinh(x)", reference=mpmath.sinh,
+        domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
+declare(tanh, d_tanh, "sech(x)**2", reference=lambda x: mpmath.sech(x) ** 2,
+        domain=Domain(special=(19.0, 20.0, 355.0, 372.0)))
+
+asinh = standard("asinh", math.asinh, cmath.asinh, mpmath.asinh, "arcsinh")
+acosh = standard("acosh", math.acosh, cmath.acosh, mpmath.acosh, "arccosh")
+atanh = standard("atanh", math.atanh, cmath.atanh, mpmath.atanh, "arctanh")
+
+d_asinh = accurate("d_asinh", KA.d_asinh, lambda x: 1 / sqrt(1 + x * x),
+                   doc="asinh'(x) = 1 / sqrt(1 + x**2)")
+# the principal branch's derivative; sqrt(x - 1) * sqrt(x + 1), not sqrt(x*x - 1)
+d_acosh = accurate("d_acosh", KA.d_acosh, lambda x: over(1, sqrt(x - 1) * sqrt(x + 1)),
+                   doc="acosh'(x) = 1 / sqrt(x**2 - 1)")
+d_atanh = accurate("d_atanh", KA.d_atanh, lambda x: over(1, (1 - x) * (1 + x)),
+                   doc="atanh'(x) = 1 / (1 - x**2)")
+
+declare(asinh, d_asinh, "1/sqrt(1 + x**2)", aliases=("arcsinh",),
+        reference=lambda x: 1 / mpmath.sqrt(1 + x * x),
+        domain=Domain(special=(1e200, -1e200, 1.34e154)))
+declare(acosh, d_acosh, "1/sqrt(x**2 - 1)", aliases=("arccosh",),
+        reference=lambda x: 1 / mpmath.sqrt((x - 1) * (x + 1)) if x != 1 else mpmath.inf,
+        domain=Domain(1.0, include_lo=True, special=(1e300,)))
+declare(atanh, d_atanh, "1/(1 - x**2)", aliases=("arctanh",),
+        reference=lambda x: 1 / ((1 - x) * (1 + x)), domain=Domain(-1.0, 1.0))
+
+# --- activations built on exp --------------------------------------------------------------------
+
+
+def _sigmoid_formula(x: Any) -> Any:
+    return 1 / (1 + exp(-x))
+
+
+def _sigmoid_mp(x: Any) -> Any:
+    return 1 / (1 + mpmath.exp(-x))
+
+
+def _softplus_formula(x: Any) -> Any:
+    return log1p(exp(x))
+
+
+def _softplus_mp(x: Any) -> Any:
+    # log(1 + e^x) = x + log1p(e^-x) keeps full precision for large positive x
+    if isinstance(x, MPF) and x > 0:
+        return x + mpmath.log1p(mpmath.exp(-x))
+    return mpmath.log1p(mpmath.exp(x))
+
+
+def _d_sigmoid(x: Any) -> Any:
+    e = exp(-x)
+    return e / (1 + e) ** 2
+
+
+sigmoid = accurate("sigmoid", KE.sigmoid, _sigmoid_formula, mp=_sigmoid_mp,
+                   array_names={"torch": "special.expit", "jax": "nn.sigmoid"},
+                   doc="sigmoid(x) = 1 / (1 + exp(-x)), the logistic function.")
+softplus = accurate("softplus", KE.softplus, _softplus_formula, mp=_softplus_mp,
+                    doc="softplus(x) = log(1 + exp(x)).")
+d_sigmoid = accurate("d_sigmoid", KE.d_sigmoid, _d_sigmoid,
+                     doc="sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x))")
+d_softplus = accurate("d_softplus", KE.d_softplus, _sigmoid_formula, mp=_sigmoid_mp,
+                      doc="softplus'(x) = sigmoid(x)")
+
+
+def _softplus_array(x: Any) -> Any:
+    # max(x, 0) + log1p(exp(-|x|)): no overflow for large x, where log1p(exp(x)) gives inf
+    if is_complex_array(x):
+        return _softplus_formula(x)
+    a = absolute(x)
+    return (x + a) * 0.5 + log1p(exp(-a))
+
+
+def _d_sigmoid_array(x: Any) -> Any:
+    # sigmoid' is even: with e = exp(-|x|) <= 1 nothing overflows (exp(-x) does for x < -709)
+    if is_complex_array(x):
+        return _d_sigmoid(x)
+    e = exp(-absolute(x))
+    return e / (1 + e) ** 2
+
+
+softplus.array_formula = _softplus_array
+d_sigmoid.array_formula = _d_sigmoid_array
+
+declare(sigmoid, d_sigmoid, "sigmoid(x)*(1 - sigmoid(x))", aliases=("logistic", "expit"),
+        reference=lambda x: mpmath.exp(-x) / (1 + mpmath.exp(-x)) ** 2,
+        sympy={"sigmoid": lambda sp, x: 1 / (1 + sp.exp(-x))},
+        domain=Domain(special=(-745.0, 40.0, 710.0)))
+declare(softplus, d_softplus, "sigmoid(x)", reference=_sigmoid_mp,
+        sympy={"softplus": lambda sp, x: sp.log(1 + sp.exp(x)),
+                     "sigmoid": lambda sp, x: 1 / (1 + sp.exp(-x))},
+        domain=Domain(special=(-745.0, 37.0, 710.0)))
+
+# --- sign, negation, square, reciprocal ----------------------------------------------------------
+
+
+def _neg(x: Any) -> Any:
+    return -x
+
+
+def _square(x: Any) -> Any:
+    return x * x
+
+
+def _reciprocal_np(x: Any) -> Any:
+    import numpy as np
+
+    a = np.asarray(x)
+    one = np.ones((), dtype=a.dtype if a.dtype.kind in "fc" else np.float64)
+    return np.divide(one, x)
+
+
+def _sign_real(x: Any) -> float:
+    return 0.0 if x == 0 else math.copysign(1.0, x)
+
+
+def _sign_formula(x: Any) -> Any:
+    # piecewise constant: 0 * x carries a zero derivative through traced and dual numbers
+    return x * 0 + sign(unbox(x))
+
+
+absolute = Generic("abs", real=lambda x: abs(float(x)), mp=mpmath.fabs,
+                   numpy=numpy_ufunc("abs"), array_names={"standard": "abs"},
+                   doc="|x| for real arguments (not holomorphic, so no complex form).")
+sign = Generic("sign", real=_sign_real, mp=mpmath.sign, numpy=numpy_ufunc("sign"),
+               array_names={"standard": "sign"}, doc="sign(x): -1, 0 or 1 (0 at 0).")
+sign.formula = _sign_formula
+minus_one = Generic("minus_one", real=lambda x: -1.0, complex=lambda z: -1.0,
+                    mp=lambda x: -mpmath.mpf(1), numpy=lambda a: -1.0,
+                    doc="the constant -1 in the argument's arithmetic (neg's derivative)")
+minus_one.formula = lambda x: x * 0 - 1  # traced and dual numbers: a zero derivative
+neg = Generic("neg", real=lambda x: -float(x), complex=_neg, mp=_neg,
+              numpy=numpy_ufunc("negative"), array_names={"standard": "negative"}, doc="-x")
+square = Generic("square", real=lambda x: float(x) * float(x), complex=_square, mp=_square,
+                 numpy=numpy_ufunc("square"), array_names={"standard": "square"}, doc="x * x")
+reciprocal = Generic("reciprocal", real=lambda x: 1.0 / x, complex=lambda z: 1 / z,
+                     mp=lambda x: 1 / x, numpy=_reciprocal_np, array_formula=lambda x: 1 / x,
+                     array_names={"torch": "reciprocal", "jax": "numpy.reciprocal"},
+                     doc="1 / x")
+d_reciprocal = accurate("d_reciprocal", KA.d_reciprocal, lambda x: -1 / (x * x),
+                        doc="reciprocal'(x) = -1 / x**2")
+
+declare(absolute, sign, "sign(x)", reference=mpmath.sign,
+        aliases=(builtins.abs, operator.abs, "absolute", mpmath.fabs, math.fabs))
+declare(neg, minus_one, "-1", aliases=(operator.neg, "negative"), primal_formula="-x",
+        reference=lambda x: mpmath.mpf(-1))
+declare(square, lambda x, y: 2 * x, "2*x", primal_formula="x**2", reference=lambda x: 2 * x)
+declare(reciprocal, d_reciprocal, "-1/x**2", primal_formula="1/x",
+        reference=lambda x: -1 / (x * x), domain=Domain(excluded=(0.0,)))
