@@ -39,10 +39,10 @@ from dataclasses import dataclass, field
 from math import comb
 from typing import Any, NoReturn
 
+from .chain import bad_output, check_input, fail
 from .errors import RuleOutputError
 from .registry import Registry, Rule, default_registry
 from .step import Closure, linearize, pull
-from .transforms import _bad_output, _check_input, _fail
 
 __all__ = ["checkpointed_vjp", "CheckpointedPullback", "CheckpointStats", "binomial_bound"]
 
@@ -131,10 +131,10 @@ def _raise_at(exc: BaseException, i: int, step: _Step | None, prim: Any, x: Any,
     """Re-raise ``exc`` from chain[i] the way :func:`vjpchain.vjp` reports it."""
     if isinstance(exc, _BadOutputError):
         assert step is not None
-        raise _bad_output(step.rule, exc.args[0], i, prim, x) from None
+        raise bad_output(step.rule, exc.args[0], i, prim, x) from None
     if isinstance(exc, RuleOutputError):
         raise exc
-    err = _fail(exc, i, prim, x, registry)
+    err = fail(exc, i, prim, x, registry)
     if err is exc:
         raise exc
     raise err from exc
@@ -346,7 +346,7 @@ def checkpointed_vjp(chain: Iterable[Any], x: Any, checkpoints: int, *,
             "to keep, the input included; 1 recomputes every state from the input, "
             "len(chain) - 1 or more recomputes none"
         )
-    x = _check_input(x)
+    x = check_input(x)
     registry = rules or default_registry
     # one reference per step: the chain's elements, replaced in place by their resolved rules
     steps: list[Any] = list(chain)
@@ -359,7 +359,6 @@ def checkpointed_vjp(chain: Iterable[Any], x: Any, checkpoints: int, *,
         return x, CheckpointedPullback(steps, x, None, [], registry, stats)
     # The forward sweep: the reverse loop's first descent, advancing from the input to the
     # last step and storing states where the schedule says, before any derivative is taken.
-    table = registry._table
     resolved: dict[Any, _Step] = {}
     stack: list[tuple[int, Any]] = [(0, x)]
     stop = _next_checkpoint(0, n, budget, 1)
@@ -367,7 +366,7 @@ def checkpointed_vjp(chain: Iterable[Any], x: Any, checkpoints: int, *,
     try:
         for i in range(n):
             prim = steps[i]
-            step = steps[i] = _resolve(prim, resolved, table, registry)
+            step = steps[i] = _resolve(prim, resolved, registry)
             if i < n - 1:
                 state = step.advance(state)
                 if i + 1 == stop:
@@ -389,15 +388,11 @@ def _next_checkpoint(start: int, n: int, budget: int, stored: int) -> int:
     return start + _split(length, free)
 
 
-def _resolve(prim: Any, resolved: dict[Any, _Step], table: dict[Any, Rule],
-             registry: Registry) -> _Step:
+def _resolve(prim: Any, resolved: dict[Any, _Step], registry: Registry) -> _Step:
     """The rule of ``prim``, looked up once per distinct primitive."""
     if prim.__hash__ is None:
         registry.lookup(prim)  # raises UnknownPrimitiveError: unhashable
     step = resolved.get(prim)
     if step is None:
-        rule = table.get(prim)
-        if rule is None:
-            rule = registry.lookup(prim)
-        step = resolved[prim] = _Step(prim, rule)
+        step = resolved[prim] = _Step(prim, registry.lookup(prim))
     return step

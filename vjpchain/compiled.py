@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import generic as G
+from .chain import ChainPullback, check_input, holds_no_user_data, one_like, run
 from .registry import XY, Registry, Y, default_registry
 
 __all__ = ["compile_chain", "CompiledChain"]
@@ -63,16 +64,12 @@ class CompiledChain:
 
     def _interpret(self, x: Any) -> tuple[Any, Any]:
         """The interpreter's val_and_grad for this chain (no compiled fast path)."""
-        from .transforms import ChainPullback, _check_input, _one_like, _run
-
         steps: list[Any] = []
-        y, _, plain = _run(self._chain, _check_input(x), self._registry, steps)
-        return y, ChainPullback(steps, plain).gradient(_one_like(y))
+        y, _, plain = run(self._chain, check_input(x), self._registry, steps)
+        return y, ChainPullback(steps, plain).gradient(one_like(y))
 
     def _call_other(self, x: Any) -> tuple[Any, Any]:
-        from .transforms import _check_input
-
-        x = _check_input(x)
+        x = check_input(x)
         fn = self._variants.get(type(x))
         if fn is None:
             try:
@@ -197,15 +194,11 @@ class CompiledChain:
 def _as_cotangent(d: Any, y: Any) -> Any:
     if type(d) is type(y) and getattr(d, "shape", None) == getattr(y, "shape", None):
         return d
-    from .transforms import _one_like
-
-    return _one_like(y) * d
+    return one_like(y) * d
 
 
 def _one_like_for(tp: type) -> Any:
-    from .transforms import _one_like
-
-    return _one_like  # it dispatches on the value itself
+    return one_like  # it dispatches on the value itself
 
 
 def compile_chain(chain: Iterable[Any], *, rules: Registry | None = None) -> Any:
@@ -256,3 +249,49 @@ def compile_chain(chain: Iterable[Any], *, rules: Registry | None = None) -> Any
     fn.length = compiled.length
     fn.compiled = compiled
     return fn
+
+
+# --- the hot-chain cache of val_and_grad ---------------------------------------------------------
+
+HOT_CHAIN_MAX = 32  # chains up to this length are compiled once they are called again
+_HOT_AFTER = 2
+_COMPILED, _SEEN = "compiled hot chains", "chains seen"  # keys in registry.derived
+
+
+def hot_chain(registry: Registry, chain: list[Any]) -> Any:
+    """The compiled form of a short chain that val_and_grad has seen before, else None.
+
+    The first call of a chain is interpreted; from the second on it runs as straight-line
+    code (compile_chain), which gives the same floats bit for bit without the interpreter's
+    per-step work. The cache is this layer's, kept in ``registry.derived`` (replaced when a
+    rule changes), bounded, and keyed only by chains of static elements (names, generic and
+    builtin functions, registered keys, parametric steps with number parameters), so it
+    keeps no user data alive.
+    """
+    try:
+        key = tuple(chain)
+        derived = registry.derived
+        compiled = derived.get(_COMPILED)
+        hot = compiled.get(key) if compiled is not None else None
+    except TypeError:  # an unhashable element: the interpreter explains
+        return None
+    if hot is not None:
+        return hot
+    if not all(holds_no_user_data(p) or registry.is_key(p) for p in chain):
+        return None  # a cache must not keep a user's closures (and what they capture) alive
+    seen_table = derived.setdefault(_SEEN, {})
+    seen = seen_table.get(key, 0) + 1
+    if seen < _HOT_AFTER:
+        if len(seen_table) > 4096:
+            seen_table.clear()
+        seen_table[key] = seen
+        return None
+    try:
+        hot = compile_chain(chain, rules=registry)
+    except Exception:  # unknown primitives and the like: the interpreter explains
+        return None
+    compiled = derived.setdefault(_COMPILED, {})
+    if len(compiled) > 256:
+        compiled.clear()
+    compiled[key] = hot  # into the dict of the rules it was compiled from (see above)
+    return hot

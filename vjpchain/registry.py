@@ -340,23 +340,14 @@ class Registry:
         self._table: dict[Any, Rule] = {}
         self._families: dict[type, Rule] = {}
         self._bound: dict[Any, Rule] = {}
-        self._by_type: dict[Any, dict[Any, Any]] = {}
-        self._compiled: dict[tuple[Any, ...], Any] = {}  # hot chains (transforms._hot_chain)
-        self._seen: dict[tuple[Any, ...], int] = {}
         self._lock = threading.Lock()
+        # what other layers derive from the rules (the interpreter's specialized steps, the
+        # compiled hot chains), each under its own key: replaced by a fresh dict whenever a
+        # rule is added or removed, so nothing derived outlives the rules it came from
+        self.derived: dict[Any, Any] = {}
         # bumped whenever a rule is added or removed: derived caches filled by a reader that
         # started before a change are discarded instead of stored
         self.generation = 0
-
-    def _specs(self, tp: type, unchecked: bool = False) -> dict[Any, Any]:
-        """The interpreter's cache for inputs of type ``tp``: chain element -> specialized
-        step (see transforms._run). Cleared whenever a rule is added or removed."""
-        try:
-            return self._by_type[tp, unchecked]
-        except KeyError:
-            table: dict[Any, Any] = {}
-            self._by_type[tp, unchecked] = table
-            return table
 
     # reading
     def lookup(self, primitive: Any) -> Rule:
@@ -373,7 +364,7 @@ class Registry:
             ) from None
         rule = self._lookup_slow(primitive)
         if rule is None:
-            raise UnknownPrimitiveError(self._unknown_message(primitive))
+            raise UnknownPrimitiveError(self.unknown_message(primitive))
         return rule
 
     def _lookup_slow(self, primitive: Any) -> Rule | None:
@@ -421,7 +412,8 @@ class Registry:
                 self._bound[key] = rule
         return rule
 
-    def _unknown_message(self, primitive: Any, where: str = "") -> str:
+    def unknown_message(self, primitive: Any, where: str = "") -> str:
+        """The error text for a primitive without a rule: what to register, where."""
         name = primitive_name(primitive)
         hint = ""
         if isinstance(primitive, str):
@@ -433,6 +425,18 @@ class Registry:
             f"vjpchain.register({name}, rule) or vjpchain.scalar_rule({name}, derivative), "
             "or pass rules=... (see vjpchain.rules_table() for the known primitives)"
         )
+
+    def is_key(self, primitive: Any) -> bool:
+        """Whether ``primitive`` is itself a key of this registry (not only resolvable to a
+        rule, as a parametric step or a primitive carrying its rule is)."""
+        try:
+            return primitive in self._table
+        except TypeError:
+            return False
+
+    def keys(self) -> list[Any]:
+        """Every key of the table (a snapshot: safe while another thread registers)."""
+        return list(self._table)
 
     def __contains__(self, primitive: object) -> bool:
         try:
@@ -523,9 +527,7 @@ class Registry:
     def _changed(self) -> None:
         """Forget everything derived from the rules (caller holds the lock)."""
         self._bound.clear()
-        self._by_type = {}
-        self._compiled = {}
-        self._seen = {}
+        self.derived = {}
         self.generation += 1
 
     def _drop(self, rule: Rule) -> None:

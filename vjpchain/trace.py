@@ -144,7 +144,7 @@ def _unbroadcast(ct: Any, like: Any) -> Any:
 
 def _registered_caller(registry: Registry) -> str | None:
     """The name of a registered plain function whose body is running on a traced value."""
-    codes = {getattr(k, "__code__", None): k for k in list(registry._table)
+    codes = {getattr(k, "__code__", None): k for k in registry.keys()
              if isinstance(k, types.FunctionType)}
     frame: Any = sys._getframe(2)
     for _ in range(64):

@@ -29,9 +29,12 @@ __all__ = [
     "two_sum", "fast_two_sum", "split", "two_prod", "dd_add", "dd_add_f", "dd_mul",
     "dd_mul_f", "dd_div", "dd_recip", "dd_sqrt", "dd_const",
     "dd_exp_scaled", "dd_exp", "dd_expm1_scaled", "dd_expm1", "dd_log1p", "dd_log",
+    "dd_ldexp", "MIN_NORMAL", "MIN_SUBNORMAL",
 ]
 
 _SPLITTER = 134217729.0  # 2**27 + 1
+MIN_NORMAL = 2.2250738585072014e-308
+MIN_SUBNORMAL = 5e-324
 
 
 _CONST_OPS = {
@@ -387,3 +390,18 @@ def dd_log(xh: Any, xl: Any, F: Any) -> tuple[Any, Any]:
     yh, yl = fast_two_sum(yh, yl - 0.5 * corr * corr)
     bad = F.where(xh == 0.0, -F.inf, F.where(xh == F.inf, F.inf, _NAN))
     return F.where(ok, yh, bad), F.where(ok, yl, 0.0)
+
+
+def dd_ldexp(h: Any, l: Any, k: Any, F: Any) -> Any:
+    """``(h + l) * 2**k`` rounded once, also when the result is subnormal.
+
+    ``F.ldexp(h, k)`` alone rounds h a second time onto the coarser subnormal grid, which can
+    add up to a quarter ulp to the half ulp already spent on rounding h. Here the rounding
+    remainder of that ldexp (exact: scaling the result back by 2**-k is exact) plus ``l`` is
+    compared with half a subnormal step, 2**(-1075 - k) in h's units, and the result moved by
+    one step when the true value lies beyond the midpoint. Normal results are left alone.
+    """
+    r = F.ldexp(h, k)
+    d = (h - F.ldexp(r, -k)) + l
+    fix = (abs(r) < MIN_NORMAL) & (abs(d) > F.ldexp(0.5, -1074.0 - k))
+    return F.where(fix, r + F.copysign(MIN_SUBNORMAL, d), r)

@@ -7,7 +7,7 @@ broadcast float64 arrays with the same arithmetic. Only ``d_pow_exponent`` uses 
 The recipe is the one of ``kern_alg``: split each argument into significand and exponent
 (``frexp``, exact), do the arithmetic on significands in [0.25, 4) in double-double, where
 squares and products are exact and nothing overflows or underflows, and round once, in the
-final ``_ldexp_dd``, which also puts the exponent back (rounding gradually into the
+final ``dd_ldexp``, which also puts the exponent back (rounding gradually into the
 subnormals, and overflowing to inf exactly when the correctly rounded value does).
 
 Why not the textbook forms: ``-(a/b)/b`` rounds twice, and each half-ulp error can be doubled
@@ -21,8 +21,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .dd import dd_add, dd_div, dd_exp_scaled, dd_log, dd_mul, dd_mul_f, dd_sqrt, two_prod
-from .kern_exp import _ldexp_dd
+from .dd import (
+    dd_add,
+    dd_div,
+    dd_exp_scaled,
+    dd_ldexp,
+    dd_log,
+    dd_mul,
+    dd_mul_f,
+    dd_sqrt,
+    two_prod,
+)
 
 __all__ = ["d_div_denominator", "d_pow_exponent", "d_hypot", "d_atan2_y", "d_atan2_x"]
 
@@ -43,7 +52,7 @@ def d_div_denominator(a: Any, b: Any, F: Any) -> Any:
     mb, eb = F.frexp(F.where(regular, b, 1.0))
     sh, sl = two_prod(mb, mb)
     qh, ql = dd_div(ma, 0.0, sh, sl)
-    res = _ldexp_dd(-qh, -ql, ea - 2.0 * eb, F)
+    res = dd_ldexp(-qh, -ql, ea - 2.0 * eb, F)
     return F.where(regular, res, F.div0(-a, b * b))
 
 
@@ -71,7 +80,7 @@ def d_pow_exponent(a: Any, b: Any, F: Any) -> Any:
     # log a in [2**-53, 745] or exactly 0 (a == 1): scale it so the product stays in range
     lm, le = F.frexp(lh)
     ph, pl = dd_mul(mh, ml, lm, F.ldexp(ll, -le))
-    res = _ldexp_dd(ph, pl, k + le, F)
+    res = dd_ldexp(ph, pl, k + le, F)
     edge = F.where(a == 0.0, F.where(b > 0.0, 0.0, -F.inf),
                    F.where(b < 0.0, 0.0, F.inf))
     edge = F.where(((a == 0.0) | (a == F.inf)) & (b == b), edge, _NAN)
@@ -114,7 +123,7 @@ def _over_hypot(n: Any, a: Any, b: Any, F: Any) -> Any:
     rh, rl = dd_sqrt(sh, sl, F.sqrt)
     mn, en = F.frexp(F.where(regular, n, 1.0))
     qh, ql = dd_div(mn, 0.0, rh, rl)
-    res = _ldexp_dd(qh, ql, en - e, F)
+    res = dd_ldexp(qh, ql, en - e, F)
     # an infinite numerator against a finite other argument: +-1; two infinities: no limit
     other_finite = F.isfinite(a) | F.isfinite(b)
     at_inf = F.where(F.isfinite(n), F.copysign(0.0, n),
@@ -131,7 +140,7 @@ def _over_sum_of_squares(n: Any, a: Any, b: Any, F: Any) -> Any:
     sh, sl, e, regular = _scaled_sum_of_squares(a, b, F)
     mn, en = F.frexp(F.where(regular, n, 1.0))
     qh, ql = dd_div(mn, 0.0, sh, sl)
-    res = _ldexp_dd(qh, ql, en - 2.0 * e, F)
+    res = dd_ldexp(qh, ql, en - 2.0 * e, F)
     return F.where(regular, res, _edge(n, a, b, F.copysign(0.0, n), F))
 
 

@@ -10,7 +10,7 @@ Why double-double: a libm exp seed is good to about 0.5 ulp and the final roundi
 another 0.5 ulp, so a kernel built on one seed can be off by about 1.5 ulp. Here every
 exponential is carried as a double-double in scaled form, ``(mh + ml) * 2**k`` from
 ``_dd.dd_exp_scaled`` (relative error about 2**-66 or better), the rest of the formula is
-done in double-double, and the result is rounded once at the end (``_ldexp_dd``, which also
+done in double-double, and the result is rounded once at the end (``dd_ldexp``, which also
 rounds subnormal results once). That gives at most 0.5 ulp plus a few 2**-12 ulp. The scaled
 form keeps the mantissas from overflowing before the end: cosh(710.47) and
 ln2 * 2**1024.5 come out finite.
@@ -32,6 +32,7 @@ from .dd import (
     dd_div,
     dd_exp_scaled,
     dd_expm1_scaled,
+    dd_ldexp,
     dd_log,
     dd_log1p,
     dd_mul,
@@ -46,28 +47,11 @@ _LN2 = dd_const(mpmath.ln2)
 _TWO_OVER_SQRT_PI = dd_const("2/sqrt(pi)")
 _CLAMP = 4096.0  # beyond this every kernel here has long over- or underflowed
 _NAN = float("nan")
-_MIN_NORMAL = 2.2250738585072014e-308
-_MIN_SUBNORMAL = 5e-324
 
 
 def _keep_nan(x: Any, res: Any, F: Any) -> Any:
     """``res``, but nan where ``x`` is nan (the dd helpers treat a nan argument as 0)."""
     return F.where(x == x, res, x)
-
-
-def _ldexp_dd(h: Any, l: Any, k: Any, F: Any) -> Any:
-    """``(h + l) * 2**k`` rounded once, also when the result is subnormal.
-
-    ``F.ldexp(h, k)`` alone rounds h a second time onto the coarser subnormal grid, which can
-    add up to a quarter ulp to the half ulp already spent on rounding h. Here the rounding
-    remainder of that ldexp (exact: scaling the result back by 2**-k is exact) plus ``l`` is
-    compared with half a subnormal step, 2**(-1075 - k) in h's units, and the result moved by
-    one step when the true value lies beyond the midpoint. Normal results are left alone.
-    """
-    r = F.ldexp(h, k)
-    d = (h - F.ldexp(r, -k)) + l
-    fix = (abs(r) < _MIN_NORMAL) & (abs(d) > F.ldexp(0.5, -1074.0 - k))
-    return F.where(fix, r + F.copysign(_MIN_SUBNORMAL, d), r)
 
 
 def _one_plus_u(mh: Any, ml: Any, k: Any, F: Any) -> tuple[Any, Any]:
@@ -90,7 +74,7 @@ def sigmoid(x: Any, F: Any) -> Any:
     sh, sl = _one_plus_u(mh, ml, k, F)
     pos = x >= 0.0
     qh, ql = dd_div(F.where(pos, 1.0, mh), F.where(pos, 0.0, ml), sh, sl)
-    return _keep_nan(x, _ldexp_dd(qh, ql, F.where(pos, 0.0, k), F), F)
+    return _keep_nan(x, dd_ldexp(qh, ql, F.where(pos, 0.0, k), F), F)
 
 
 def softplus(x: Any, F: Any) -> Any:
@@ -112,7 +96,7 @@ def softplus(x: Any, F: Any) -> Any:
     rh, rl = dd_div(F.where(nz, lh, 1.0), F.where(nz, ll, 0.0),
                     F.where(nz, uh, 1.0), F.where(nz, ul, 0.0))
     ph, pl = dd_mul(mh, ml, rh, rl)
-    res = F.where(x >= 0.0, pos_res, _ldexp_dd(ph, pl, k, F))
+    res = F.where(x >= 0.0, pos_res, dd_ldexp(ph, pl, k, F))
     res = F.where(x == F.inf, x, res)
     return _keep_nan(x, res, F)
 
@@ -128,7 +112,7 @@ def d_exp2(x: Any, F: Any) -> Any:
     ah, al = two_prod(xs, _LN2[0])
     mh, ml, k = dd_exp_scaled(ah, al + xs * _LN2[1], F)
     ph, pl = dd_mul(mh, ml, _LN2[0], _LN2[1])
-    return _keep_nan(x, _ldexp_dd(ph, pl, k, F), F)
+    return _keep_nan(x, dd_ldexp(ph, pl, k, F), F)
 
 
 def d_sinh(x: Any, F: Any) -> Any:
@@ -166,7 +150,7 @@ def _logistic_density(a: Any, extra: float, F: Any) -> Any:
     sh, sl = _one_plus_u(mh, ml, k, F)
     qh, ql = dd_mul(sh, sl, sh, sl)
     rh, rl = dd_div(mh, ml, qh, ql)
-    return _ldexp_dd(rh, rl, k + extra, F)
+    return dd_ldexp(rh, rl, k + extra, F)
 
 
 def d_tanh(x: Any, F: Any) -> Any:
@@ -200,7 +184,7 @@ def d_erf(x: Any, F: Any) -> Any:
     sh, sl = two_prod(a, a)
     mh, ml, k = dd_exp_scaled(-sh, -sl, F)
     ph, pl = dd_mul(mh, ml, _TWO_OVER_SQRT_PI[0], _TWO_OVER_SQRT_PI[1])
-    return _keep_nan(x, _ldexp_dd(ph, pl, k, F), F)
+    return _keep_nan(x, dd_ldexp(ph, pl, k, F), F)
 
 
 def d_erfc(x: Any, F: Any) -> Any:
@@ -234,7 +218,7 @@ def d_power(x: Any, p: Any, F: Any) -> Any:
     mh, ml, k = dd_exp_scaled(th, tl, F)
     pm, pe = F.frexp(pf)
     rh, rl = dd_mul_f(mh, ml, pm)
-    res = _ldexp_dd(rh, rl, k + pe, F)
+    res = dd_ldexp(rh, rl, k + pe, F)
     # x = 0 or inf: |x|**(p-1) is 0, 1 or inf by the sign of p - 1; 1 exactly when p == 1
     at_zero = F.where(p > 1.0, 0.0, F.where(p < 1.0, F.inf, 1.0))
     at_inf = F.where(p > 1.0, F.inf, F.where(p < 1.0, 0.0, 1.0))

@@ -1,0 +1,294 @@
+"""The chain interpreter: the primal pass over a chain and its pullback.
+
+The primal pass stores one item per step: for a primitive declared by its derivative, the
+local derivative itself (a number or an array, which the garbage collector never scans);
+for a rule given in full, its pullback closure (tagged :class:`step.Closure`). The reverse
+pass multiplies the cotangent through these in reverse order, in a flat loop: no recursion,
+any chain length. Compiled and checkpointed chains build on the same pieces.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from collections.abc import Iterable
+from typing import Any
+
+from . import generic as G
+from .errors import (
+    LeakedTracerError,
+    PrimitiveDomainError,
+    RuleOutputError,
+    UnknownPrimitiveError,
+    UnsupportedInputError,
+    UnsupportedTypeError,
+    VjpchainError,
+)
+from .registry import Parametric, Registry, Rule, X, Y, primitive_name
+from .step import Closure, checked_pullback
+from .trace import Traced
+
+__all__ = ["ChainPullback", "run", "check_input", "one_like", "fail", "bad_output",
+           "holds_no_user_data", "specs"]
+
+
+class ChainPullback:
+    """The pullback of a whole chain: ``x_bar = pullback(y_bar)``; call it any number of times.
+
+    Attributes:
+        length: the number of primitives in the chain.
+    """
+
+    __slots__ = ("_steps", "_plain")
+
+    def __init__(self, steps: list[Any], plain: bool) -> None:
+        self._steps = steps
+        self._plain = plain
+
+    @property
+    def length(self) -> int:
+        return len(self._steps)
+
+    def __call__(self, y_bar: Any) -> Any:
+        x_bar = y_bar
+        if self._plain:
+            for d in reversed(self._steps):
+                x_bar = x_bar * d
+        else:
+            for d in reversed(self._steps):
+                x_bar = d.pullback(x_bar) if type(d) is Closure else x_bar * d
+        return x_bar
+
+    def gradient(self, one: Any) -> Any:
+        """``self(one)`` for the cotangent 1: the first product 1 * d is exact, so it is
+        skipped (one array multiplication fewer for arrays); ``one`` fixes the type of an
+        empty chain's result."""
+        steps = self._steps
+        if not self._plain or not steps:
+            return self(one)
+        x_bar = steps[-1]
+        if type(x_bar) is not type(one) or (
+                type(one) is not float
+                and getattr(x_bar, "shape", None) != getattr(one, "shape", None)):
+            x_bar = one * x_bar  # a constant derivative (neg, scale): take the input's type
+        k = len(steps) - 2
+        if k >= 0:
+            x_bar = x_bar * steps[k]
+            k -= 1
+            if k >= 0 and type(x_bar).__name__ == "ndarray" and x_bar.ndim:
+                # the product is a fresh array of the full shape: multiply into it in place
+                # (the same values, one allocation instead of one per step)
+                while k >= 0:
+                    x_bar *= steps[k]
+                    k -= 1
+        while k >= 0:
+            x_bar = x_bar * steps[k]
+            k -= 1
+        return x_bar
+
+    def __repr__(self) -> str:
+        return f"<ChainPullback of {len(self._steps)} steps>"
+
+
+def check_input(x: Any) -> Any:
+    tp = type(x)
+    if tp is float:
+        return x
+    kind = G.number_kind(tp)
+    if kind is None and getattr(tp, "__vjpchain_kind__", None) == "dual":
+        return x
+    if kind is None:
+        if isinstance(x, Traced) and x.tape.closed:
+            raise LeakedTracerError(
+                f"cannot differentiate at {x!r}: it is a traced value whose differentiation "
+                "has ended (it leaked out of a traced function); pass a number or array")
+        if G.is_array_api_type(tp):
+            raise UnsupportedInputError(
+                f"cannot differentiate at a {tp.__module__}.{tp.__qualname__}: arrays of "
+                "array API libraries other than NumPy need array-api-compat; install it "
+                "with pip install 'vjpchain[arrays]'"
+            )
+        raise UnsupportedInputError(
+            f"cannot differentiate at {x!r}: a chain's input must be an int, float, complex, "
+            "mpmath mpf/mpc, a NumPy array or scalar, or an array API array (PyTorch, "
+            f"dask...) (got {type(x).__name__}); convert it explicitly"
+        )
+    if kind == G.REAL and type(x) is not float:
+        try:
+            converted = float(x)
+        except OverflowError:
+            converted = math.inf
+        if converted != x:
+            raise UnsupportedInputError(
+                f"the int {x!r} has no exact float64 value, and an int input runs in float64; "
+                "pass mpmath.mpf(x) to keep every digit, or float(x) to accept the rounding"
+            )
+        return converted
+    return x
+
+
+def fail(exc: BaseException, i: int, prim: Any, x: Any,
+          registry: Registry) -> BaseException:
+    """Turn an error raised at chain[i] into one that says where and what to do."""
+    place = f"chain[{i}] ({primitive_name(prim)}, input {x!r})"
+    if isinstance(exc, UnknownPrimitiveError):
+        if getattr(prim, "__hash__", None) is None or not str(exc).startswith("no rule"):
+            return UnknownPrimitiveError(f"at chain[{i}] (input {x!r}): {exc}")
+        return UnknownPrimitiveError(
+            registry.unknown_message(prim, f" at chain[{i}] (input {x!r})"))
+    if isinstance(exc, UnsupportedTypeError):
+        return UnsupportedInputError(
+            f"at {place}: {exc}. The value reaching this step has type {type(x).__name__}"
+        )
+    if isinstance(exc, (ValueError, ArithmeticError)) and not isinstance(exc, VjpchainError):
+        return PrimitiveDomainError(
+            f"{primitive_name(prim)} failed at {place}: {exc or type(exc).__name__}. Check "
+            "that the values reaching "
+            "this step lie in its domain (vjpchain.rules_table() lists the domains)"
+        )
+    exc.add_note(f"while evaluating {place}")
+    return exc
+
+
+def where(i: int, prim: Any, x: Any) -> str:
+    return f" at chain[{i}] ({primitive_name(prim)}, input {x!r})"
+
+
+def bad_output(rule: Rule, out: Any, i: int, prim: Any, x: Any) -> RuleOutputError:
+    try:
+        checked_pullback(rule, out, where(i, prim, x))
+    except RuleOutputError as exc:
+        return exc
+    raise AssertionError("not a bad output")  # pragma: no cover
+
+
+_FULL = 3  # a rule given in full: its pullback is stored
+
+
+def spec(registry: Registry, prim: Any, tp: type, unchecked: bool) -> tuple[Any, Any, int]:
+    """How chain element ``prim`` runs on a value of type ``tp``: (primal, derivative, mode)
+    with the generic functions resolved, or (None, rule, _FULL) for a rule given in full."""
+    rule = registry.lookup(prim)
+    if rule.derivative is None:
+        return None, rule, _FULL
+    return rule.specialize(tp, unchecked)
+
+
+def run(chain: Iterable[Any], x: Any, registry: Registry, steps: list[Any] | None,
+         x_dot: Any = None, unchecked: bool = True) -> tuple[Any, Any, bool]:
+    """The primal pass. With ``steps``, store each step's derivative or pullback (reverse
+    mode); without, push the tangent ``x_dot`` through as it goes (forward mode).
+
+    Each rule is specialized to the type of the value reaching it (``Rule.specialize``:
+    ``math.sin`` and ``math.cos`` for a float) and cached per registry and type, so the loop
+    makes one dictionary lookup per step and calls the implementations directly.
+
+    The float implementations run unchecked (``math.exp`` raises OverflowError where the
+    generic ``exp`` returns inf); on an overflow the pass is redone with the checked ones,
+    so the common case pays nothing for IEEE overflow semantics.
+
+    Returns ``(y, y_dot, plain)``; ``plain`` is False once a step stored a closure.
+    """
+    if unchecked and not isinstance(chain, (list, tuple)):
+        chain = list(chain)  # it may be run twice
+    x0, x_dot0 = x, x_dot
+    plain = True
+    i = -1
+    prim: Any = None
+    append = steps.append if steps is not None else None
+    tp = type(x)
+    fast = specs(registry, tp, unchecked)
+    try:
+        for i, prim in enumerate(chain):
+            try:
+                primal, derivative, mode = fast[prim]
+            except KeyError:
+                primal, derivative, mode = spec(registry, prim, tp, unchecked)
+                if holds_no_user_data(prim) or registry.is_key(prim):
+                    fast[prim] = primal, derivative, mode
+            except TypeError:  # unhashable: let lookup explain
+                primal, derivative, mode = spec(registry, prim, tp, unchecked)
+            if mode == _FULL:
+                y, pullback = checked_pullback(derivative, derivative.vjp(x),
+                                               where(i, prim, x))
+                if append is None:
+                    x_dot = pullback(x_dot)
+                else:
+                    append(Closure(pullback))
+                    plain = False
+            else:
+                y = primal(x)
+                if mode == X:
+                    d = derivative(x)
+                elif mode == Y:
+                    d = y
+                else:
+                    d = derivative(x, y)
+                if append is None:
+                    x_dot = x_dot * d
+                else:
+                    append(d)
+            x = y
+            if type(x) is not tp:
+                tp = type(x)
+                fast = specs(registry, tp, unchecked)
+    except RuleOutputError:
+        raise
+    except Exception as exc:
+        if unchecked and isinstance(exc, OverflowError):
+            if steps is not None:
+                steps.clear()
+            return run(chain, x0, registry, steps, x_dot0, unchecked=False)
+        if i < 0:
+            raise
+        err = fail(exc, i, prim, x, registry)
+        if err is exc:
+            raise
+        raise err from exc
+    return x, x_dot, plain
+
+
+def one_like(x: Any) -> Any:
+    if type(x) is float:
+        return 1.0
+    kind = G.number_kind(type(x))
+    if kind == G.NUMPY:
+        import numpy as np
+
+        return np.ones_like(x)
+    if kind == G.MP:
+        import mpmath
+
+        return mpmath.mpf(1)
+    if kind == G.COMPLEX:
+        return 1 + 0j
+    if kind == G.ARRAY_API:
+        return G.array_namespace(x).ones_like(x)
+    if getattr(type(x), "__vjpchain_kind__", None) == "dual":
+        return 1.0
+    return 1.0
+
+
+def holds_no_user_data(element: Any) -> bool:
+    """Whether a chain element may be a key of the hot-chain cache: a name, a generic or
+    builtin function, or a parametric step with plain number parameters."""
+    if type(element) is str or isinstance(element, G.Generic) or isinstance(
+            element, types.BuiltinFunctionType) or type(element).__name__ == "ufunc":
+        return True
+    if isinstance(element, Parametric):
+        return all(G.number_kind(type(v)) in (G.REAL, G.COMPLEX, G.MP) for v in element.params())
+    return False
+
+
+def specs(registry: Registry, tp: type, unchecked: bool) -> dict[Any, Any]:
+    """The interpreter's cache for inputs of type ``tp``: chain element -> specialized step
+    (see :func:`run`). It lives in ``registry.derived``, which every change of a rule
+    replaces, so a rule changed mid-run never leaves a stale step behind."""
+    derived = registry.derived
+    key = (specs, tp, unchecked)
+    try:
+        return derived[key]  # type: ignore[no-any-return]
+    except KeyError:
+        table: dict[Any, Any] = {}
+        derived[key] = table
+        return table
