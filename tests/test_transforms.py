@@ -33,9 +33,29 @@ def test_pullback_is_reusable_and_linear():
     assert pullback(1.0) == pullback(1.0) == -0.562752038662712
     assert pullback(2.0) == 2 * pullback(1.0)
     assert pullback(0.0) == 0.0
-    cts = np.array([1.0, -3.0, 0.5])
-    # equal up to the rounding of multiplying in a different order
-    np.testing.assert_array_max_ulp(pullback(cts), cts * pullback(1.0), maxulp=2)
+    for ct in (1.0, -3.0, 0.5):
+        # equal up to the rounding of multiplying in a different order
+        np.testing.assert_array_max_ulp(pullback(ct), ct * pullback(1.0), maxulp=2)
+
+
+def test_a_cotangent_of_the_wrong_shape_or_type_is_refused():
+    """A scalar output's pullback does not broadcast an array cotangent (that silently
+    computed something else), and None or a string is not a cotangent."""
+    _, pullback = vjp(SEED_CHAIN, 2.0)
+    for bad in (np.ones(3), None, "1.0", True):
+        with pytest.raises(vc.CotangentError, match="cotangent"):
+            pullback(bad)
+    _, array_pullback = vjp(SEED_CHAIN, np.linspace(0, 1, 4))
+    with pytest.raises(vc.CotangentError, match=r"shape \(3,\).*shape \(4,\)"):
+        array_pullback(np.ones(3))
+    assert array_pullback(np.ones(4)).shape == (4,)
+    assert array_pullback(2.0).shape == (4,)  # a number scales every element alike
+    _, checkpointed = vjp(SEED_CHAIN * 3, 2.0, checkpoints=2)
+    with pytest.raises(vc.CotangentError):
+        checkpointed(np.ones(2))
+    _, traced = vjp(lambda a, b: a * b, 2.0, 3.0)
+    with pytest.raises(vc.CotangentError):
+        traced(None)
 
 
 def test_pullback_of_array_input_takes_array_cotangent():

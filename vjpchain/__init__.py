@@ -16,6 +16,7 @@ from .domain import Domain
 from .dual import Dual
 from .elementary import *  # noqa: F403 - the elementary built-ins (their __all__)
 from .errors import (
+    CotangentError,
     DuplicateRuleError,
     LeakedTracerError,
     PrimitiveDomainError,
@@ -69,6 +70,7 @@ __all__ = [
     "Generic", "rules_table",
     "VjpchainError", "UnknownPrimitiveError", "DuplicateRuleError", "PrimitiveDomainError",
     "RuleOutputError", "UnsupportedInputError", "UnsupportedTypeError", "LeakedTracerError",
+    "CotangentError",
 ]
 __all__ += elementary.__all__
 __all__ += special.__all__

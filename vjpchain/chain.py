@@ -25,7 +25,7 @@ from .errors import (
     VjpchainError,
 )
 from .registry import Parametric, Registry, Rule, X, Y, primitive_name
-from .step import Closure, checked_pullback
+from .step import Closure, check_cotangent, checked_pullback
 from .trace import Traced
 
 __all__ = ["ChainPullback", "run", "check_input", "one_like", "fail", "bad_output",
@@ -39,17 +39,21 @@ class ChainPullback:
         length: the number of primitives in the chain.
     """
 
-    __slots__ = ("_steps", "_plain")
+    __slots__ = ("_steps", "_plain", "_output")
 
-    def __init__(self, steps: list[Any], plain: bool) -> None:
+    def __init__(self, steps: list[Any], plain: bool, output: Any = None) -> None:
         self._steps = steps
         self._plain = plain
+        self._output = output  # what a cotangent must look like (check_cotangent)
 
     @property
     def length(self) -> int:
         return len(self._steps)
 
     def __call__(self, y_bar: Any) -> Any:
+        return self._pull(check_cotangent(y_bar, self._output))
+
+    def _pull(self, y_bar: Any) -> Any:
         x_bar = y_bar
         if self._plain:
             for d in reversed(self._steps):
@@ -65,7 +69,7 @@ class ChainPullback:
         empty chain's result."""
         steps = self._steps
         if not self._plain or not steps:
-            return self(one)
+            return self._pull(one)
         x_bar = steps[-1]
         if type(x_bar) is not type(one) or (
                 type(one) is not float

@@ -42,7 +42,7 @@ from typing import Any, NoReturn
 from .chain import bad_output, check_input, fail
 from .errors import RuleOutputError
 from .registry import Registry, Rule, default_registry
-from .step import Closure, linearize, pull
+from .step import Closure, check_cotangent, linearize, pull
 
 __all__ = ["checkpointed_vjp", "CheckpointedPullback", "CheckpointStats", "binomial_bound"]
 
@@ -201,10 +201,11 @@ class CheckpointedPullback:
         stats: a :class:`CheckpointStats` with the evaluations spent so far.
     """
 
-    __slots__ = ("_steps", "_x", "_last", "_saved", "_registry", "_lock", "stats")
+    __slots__ = ("_steps", "_x", "_last", "_saved", "_registry", "_lock", "stats", "_output")
 
     def __init__(self, steps: list[_Step], x: Any, last: Any, saved: list[tuple[int, Any]],
-                 registry: Registry, stats: CheckpointStats) -> None:
+                 registry: Registry, stats: CheckpointStats, output: Any = None) -> None:
+        self._output = output  # what a cotangent must look like (check_cotangent)
         self._steps = steps
         self._x = x
         self._last = last  # the last step's derivative or pullback, from the forward sweep
@@ -218,6 +219,7 @@ class CheckpointedPullback:
         return len(self._steps)
 
     def __call__(self, y_bar: Any) -> Any:
+        check_cotangent(y_bar, self._output)
         n = len(self._steps)
         if n == 0:
             with self._lock:
@@ -356,7 +358,7 @@ def checkpointed_vjp(chain: Iterable[Any], x: Any, checkpoints: int, *,
                             recomputation_bound=binomial_bound(n, budget) - max(n - 1, 0),
                             repeat_bound=binomial_bound(n - 1, budget) if n > 1 else 0)
     if n == 0:
-        return x, CheckpointedPullback(steps, x, None, [], registry, stats)
+        return x, CheckpointedPullback(steps, x, None, [], registry, stats, x)
     # The forward sweep: the reverse loop's first descent, advancing from the input to the
     # last step and storing states where the schedule says, before any derivative is taken.
     resolved: dict[Any, _Step] = {}
@@ -377,7 +379,7 @@ def checkpointed_vjp(chain: Iterable[Any], x: Any, checkpoints: int, *,
     except Exception as exc:
         _raise_at(exc, i, step, prim, state, registry)
     stats.peak_checkpoints = len(stack)
-    return y, CheckpointedPullback(steps, x, last, stack, registry, stats)
+    return y, CheckpointedPullback(steps, x, last, stack, registry, stats, y)
 
 
 def _next_checkpoint(start: int, n: int, budget: int, stored: int) -> int:

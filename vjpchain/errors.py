@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "VjpchainError", "UnknownPrimitiveError", "DuplicateRuleError", "PrimitiveDomainError",
     "RuleOutputError", "UnsupportedInputError", "UnsupportedTypeError", "LeakedTracerError",
+    "CotangentError",
 ]
 
 
@@ -38,3 +39,7 @@ class UnsupportedInputError(UnsupportedTypeError):
 
 class LeakedTracerError(VjpchainError, RuntimeError):
     """A traced value was used after the differentiation that made it had ended."""
+
+
+class CotangentError(VjpchainError, TypeError, ValueError):
+    """A pullback was given a cotangent of the wrong type or shape for the output."""

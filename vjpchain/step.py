@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import RuleOutputError
+from . import generic as G
+from .errors import CotangentError, RuleOutputError
 
-__all__ = ["Closure", "advance", "checked_pullback", "linearize", "pull"]
+__all__ = ["Closure", "advance", "checked_pullback", "linearize", "pull", "check_cotangent"]
 
 
 class Closure:
@@ -62,3 +63,35 @@ def pull(local: Any, v: Any) -> Any:
     if type(local) is Closure:
         return local.pullback(v)
     return v * local
+
+
+def check_cotangent(y_bar: Any, y: Any) -> Any:
+    """``y_bar`` if it can be the cotangent of the output ``y``, else CotangentError.
+
+    A cotangent is a number or array (or a traced or dual number, in nested
+    differentiation), never a bool or None; an array cotangent has ``y``'s shape exactly
+    (no silent broadcasting, as in JAX), while a plain number is accepted for any output
+    (it scales every element alike).
+    """
+    tp = type(y_bar)
+    if tp is float:
+        return y_bar
+    kind = G.number_kind(tp)
+    if kind is None and not hasattr(tp, "__vjpchain_apply__"):
+        raise CotangentError(
+            f"the cotangent must be a number or array like the output {_describe(y)}, but "
+            f"got {y_bar!r} (a {tp.__name__}); pass e.g. 1.0 for the derivative itself")
+    shape = getattr(y_bar, "shape", None)
+    if shape is not None and shape != () and shape != getattr(y, "shape", ()):
+        raise CotangentError(
+            f"the cotangent has shape {tuple(shape)} but the output {_describe(y)} has shape "
+            f"{tuple(getattr(y, 'shape', ()))}; give an array of the output's shape (or a "
+            "number, which scales every element alike)")
+    return y_bar
+
+
+def _describe(y: Any) -> str:
+    shape = getattr(y, "shape", None)
+    if shape is None or shape == ():
+        return f"{type(y).__name__} {y!r}" if shape is None else f"{type(y).__name__} scalar"
+    return f"{type(y).__name__} of shape {tuple(shape)}"

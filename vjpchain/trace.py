@@ -23,7 +23,7 @@ from . import generic as G
 from ._boxed import ArithmeticByRules
 from .errors import LeakedTracerError, PrimitiveDomainError, UnsupportedTypeError
 from .registry import Registry, Rule, default_registry
-from .step import Closure, linearize
+from .step import Closure, check_cotangent, linearize
 
 __all__ = ["Traced", "Tape", "trace_vjp"]
 
@@ -298,6 +298,7 @@ def trace_vjp(f: Callable[..., Any], xs: Sequence[Any], *,
     ids = [t.index for t in inputs]
 
     def traced_pullback(y_bar: Any) -> tuple[Any, ...]:
+        check_cotangent(y_bar, y)
         if index < 0:
             return tuple(_zero_like(x) for x in xs)
         cts = tape.pullback(index, y_bar, ids)

@@ -85,7 +85,7 @@ def vjp(f: Any, *xs: Any, rules: Registry | None = None,
         x = check_input(xs[0])
         steps: list[Any] = []
         y, _, plain = run(chain, x, registry, steps)
-        return y, ChainPullback(steps, plain)
+        return y, ChainPullback(steps, plain, y)
     if not xs:
         raise TypeError("vjp(f, *xs) needs at least one input")
     if checkpoints is not None:
