@@ -117,6 +117,8 @@ def check_input(x: Any) -> Any:
             "mpmath mpf/mpc, a NumPy array or scalar, or an array API array (PyTorch, "
             f"dask...) (got {type(x).__name__}); convert it explicitly"
         )
+    if kind == G.NUMPY:
+        return _numpy_input(x)
     if kind == G.REAL and type(x) is not float:
         try:
             converted = float(x)
@@ -129,6 +131,42 @@ def check_input(x: Any) -> Any:
             )
         return converted
     return x
+
+
+_EXACT_INT = 2**53  # every integer up to this magnitude is a float64
+
+
+def _numpy_input(x: Any) -> Any:
+    """A NumPy input as it is differentiated: floating and complex arrays as they are,
+    integer arrays converted to float64 like a Python int (refused where a value has no
+    exact float64), and the rest refused: bool, object, string and date arrays, and
+    np.matrix (whose * is a matrix product, which would make the reverse pass wrong)."""
+    import numpy as np
+
+    if isinstance(x, np.matrix):
+        raise UnsupportedInputError(
+            "cannot differentiate at an np.matrix: its * is the matrix product, not the "
+            "elementwise one a chain uses; pass np.asarray(x)")
+    dtype = x.dtype
+    if dtype.kind in "fc":
+        return x
+    if dtype.kind in "iu":
+        out = x.astype(np.float64)
+        big = np.abs(out) > _EXACT_INT
+        if big.any():
+            for value in np.asarray(x)[np.asarray(big)].ravel():
+                if int(float(value)) != int(value):
+                    raise UnsupportedInputError(
+                        f"the {dtype} value {int(value)} has no exact float64 value, and an "
+                        "integer input runs in float64; convert the array explicitly "
+                        "(x.astype(float) accepts the rounding)")
+        return out
+    what = {"b": "a boolean", "O": "an object", "U": "a string", "S": "a bytes",
+            "M": "a datetime", "m": "a timedelta"}.get(dtype.kind, f"a {dtype}")
+    raise UnsupportedInputError(
+        f"cannot differentiate at {what} NumPy {'array' if x.ndim else 'value'} ({x!r}): "
+        "the input must be a floating, complex or integer array; convert it explicitly, "
+        "e.g. x.astype(float)")
 
 
 def fail(exc: BaseException, i: int, prim: Any, x: Any,

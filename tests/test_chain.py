@@ -1,0 +1,53 @@
+"""The chain interpreter's input checks: what a chain may be differentiated at."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import vjpchain as vc
+
+
+@given(st.lists(st.integers(-2**53, 2**53), min_size=1, max_size=5),
+       st.sampled_from([np.int8, np.int32, np.int64, np.uint16, np.uint64]))
+def test_integer_arrays_run_in_float64_like_python_ints(values, dtype):
+    info = np.iinfo(dtype)
+    values = [min(max(v, info.min), info.max) for v in values]
+    x = np.array(values, dtype=dtype)
+    y, d = vc.val_and_grad(["square"], x)
+    assert y.dtype == np.float64 and d.dtype == np.float64
+    # no integer wraparound: exactly the float64 computation
+    for xi, yi, di in zip(values, y, d, strict=True):
+        assert yi == float(xi) * float(xi) and di == 2.0 * float(xi)
+
+
+def test_an_integer_without_an_exact_float64_is_refused():
+    # 2**32 squared wrapped to 0 in int64 arithmetic before
+    y, d = vc.val_and_grad(["square"], np.array([2**32]))
+    assert y[0] == 2.0**64 and d[0] == 2.0**33
+    with pytest.raises(vc.UnsupportedInputError, match="no exact float64"):
+        vc.grad(["sin"], np.array([2**62 + 1], dtype=np.int64))
+    assert vc.grad(["neg"], np.array([2**62], dtype=np.int64))[0] == -1.0  # exact: allowed
+    assert vc.grad(["sin"], np.int64(3)) == math.cos(3.0)
+
+
+@pytest.mark.parametrize("bad", [np.bool_(True), np.array([True, False]),
+                                 np.matrix([[1.0, 2.0]]), np.array([1.0], dtype=object),
+                                 np.array(["1.0"]), np.array(["2026-01-01"], "datetime64[D]")],
+                         ids=["bool_", "bool array", "matrix", "object", "str", "datetime"])
+def test_numpy_inputs_without_elementwise_float_meaning_are_refused(bad):
+    for f in (["sin"], lambda x: x * x):
+        with pytest.raises(vc.UnsupportedInputError, match="cannot differentiate"):
+            vc.val_and_grad(f, bad)
+    with pytest.raises(vc.UnsupportedInputError):
+        vc.jvp(["sin"], bad, 1.0)
+
+
+def test_the_matrix_refusal_prevents_a_matrix_product_in_the_reverse_pass():
+    m = np.matrix([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(vc.UnsupportedInputError, match="np.asarray"):
+        vc.vjp(["sin", "exp"], m)
+    y, d = vc.val_and_grad(["sin", "exp"], np.asarray(m))
+    np.testing.assert_allclose(d, np.exp(np.sin(np.asarray(m))) * np.cos(np.asarray(m)))
