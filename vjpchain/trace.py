@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import generic as G
+from . import trace_numpy as TN
 from ._boxed import ArithmeticByRules
 from .errors import LeakedTracerError, PrimitiveDomainError, UnsupportedTypeError
 from .registry import Registry, Rule, default_registry
@@ -28,6 +29,16 @@ from .step import Closure, check_cotangent, linearize
 __all__ = ["Traced", "Tape", "trace_vjp"]
 
 _MATH_CALL = re.compile(r"\b(math|cmath)\.(\w+)\s*\(")
+
+
+_MULTI = -2  # the parent1 entry of a node with any number of parents (see Tape.multi)
+
+
+class _Multi:
+    __slots__ = ("parents", "pullback", "shape")
+
+    def __init__(self, parents: list[int], pullback: Any, shape: Any) -> None:
+        self.parents, self.pullback, self.shape = parents, pullback, shape
 
 
 class Tape:
@@ -64,6 +75,13 @@ class Tape:
         self.parent2.append(p2)
         self.partial2.append(d2)
         return Traced(value, self, len(self.parent1) - 1)
+
+    def multi(self, value: Any, inputs: Sequence[Any], pullback: Any) -> Traced:
+        """A node of any number of parents (a NumPy reduction, a stack, a product): its
+        ``pullback(g)`` gives one cotangent per entry of ``inputs``, whose traced entries
+        (of this tape) are the parents."""
+        parents = [v.index if isinstance(v, Traced) and v.tape is self else -1 for v in inputs]
+        return self.node(value, _MULTI, _Multi(parents, pullback, getattr(value, "shape", ())))
 
     # recording
     def unary(self, rule: Rule, t: Traced) -> Traced:
@@ -111,7 +129,13 @@ class Tape:
             if a is None:
                 continue
             j = p1[i]
-            if j >= 0:
+            if j == _MULTI:
+                node = d1[i]
+                for k, c in zip(node.parents, node.pullback(_unbroadcast_to(a, node.shape)),
+                                strict=True):
+                    if k >= 0 and c is not None:
+                        adjoint[k] = c if adjoint[k] is None else adjoint[k] + c
+            elif j >= 0:
                 d = d1[i]
                 c = d.pullback(a) if type(d) is Closure else a * d
                 adjoint[j] = c if adjoint[j] is None else adjoint[j] + c
@@ -125,9 +149,17 @@ class Tape:
 
 def _unbroadcast(ct: Any, like: Any) -> Any:
     """Sum a cotangent over the axes along which ``like`` was broadcast."""
-    shape = getattr(ct, "shape", ())
     target = getattr(like, "shape", ())
-    if shape == target:
+    if getattr(ct, "shape", ()) == target:
+        return ct
+    ct = _unbroadcast_to(ct, target)
+    if target:
+        return ct
+    return type(like)(ct[()]) if type(like) in (float, complex) else ct[()]
+
+
+def _unbroadcast_to(ct: Any, target: tuple[int, ...]) -> Any:
+    if getattr(ct, "shape", ()) == target:
         return ct
     import numpy as np
 
@@ -137,9 +169,7 @@ def _unbroadcast(ct: Any, like: Any) -> Any:
     for axis, n in enumerate(target):
         if n == 1 and ct.shape[axis] != 1:
             ct = ct.sum(axis=axis, keepdims=True)
-    if target:
-        return ct
-    return type(like)(ct[()]) if type(like) in (float, complex) else ct[()]
+    return ct
 
 
 def _registered_caller(registry: Registry) -> str | None:
@@ -240,18 +270,103 @@ class Traced(ArithmeticByRules):
 
     # NumPy ufuncs on traced values record the matching primitive
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        name = getattr(ufunc, "__name__", repr(ufunc))
         if method != "__call__" or kwargs:
-            return NotImplemented
-        rule = self.tape.registry.lookup(ufunc)
+            what = f"numpy.{name}.{method}" if method != "__call__" else f"numpy.{name}"
+            raise UnsupportedTypeError(
+                f"{what}{' with ' + ', '.join(sorted(kwargs)) if kwargs else ''} is not "
+                f"supported on traced values; call numpy.{name}(x) plainly, or use the "
+                f"supported NumPy functions: {', '.join(TN.SUPPORTED)}")
+        tape = self.tape
+        inputs = tuple(TN.from_object_array(tape, v) if _holds_traced(v, tape) else v
+                       for v in inputs)
+        if name == "matmul" and len(inputs) == 2:  # a ufunc since NumPy 2
+            return TN.matmul(tape, *inputs)
+        rule = tape.registry.lookup(ufunc)
         if len(inputs) == 1:
-            return self.tape.unary(rule, self)
+            return tape.unary(rule, inputs[0])
         if len(inputs) == 2 and rule.arity == 2:
-            return self.tape.binary(rule, *inputs)
-        return NotImplemented
+            return tape.binary(rule, *inputs)
+        raise UnsupportedTypeError(f"numpy.{name} of {len(inputs)} inputs is not supported "
+                                   "on traced values")
+
+    # other NumPy functions: the supported ones record a node, the others say so
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return TN.apply_function(self.tape, func, args, kwargs)
+
+    def __getitem__(self, index: Any) -> Traced:
+        return TN.getitem(self.tape, self, index)  # type: ignore[no-any-return]
+
+    def __matmul__(self, other: Any) -> Any:
+        return TN.matmul(self.tape, self, TN_plain(self.tape, other))
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return TN.matmul(self.tape, TN_plain(self.tape, other), self)
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self.value)))
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Traced:
+        return TN.reduction("sum", self.tape, self, axis, keepdims)  # type: ignore[no-any-return]
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Traced:
+        return TN.reduction("mean", self.tape, self, axis, keepdims)  # type: ignore[no-any-return]
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Traced:
+        return TN.reduction("prod", self.tape, self, axis, keepdims)  # type: ignore[no-any-return]
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Traced:
+        return TN.reduction("max", self.tape, self, axis, keepdims)  # type: ignore[no-any-return]
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Traced:
+        return TN.reduction("min", self.tape, self, axis, keepdims)  # type: ignore[no-any-return]
+
+    def dot(self, other: Any) -> Any:
+        return TN.matmul(self.tape, self, TN_plain(self.tape, other), "dot")
 
     @property
     def shape(self) -> Any:
         return getattr(self.value, "shape", ())
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for k in self.shape:
+            n *= k
+        return n
+
+
+def _holds_traced(v: Any, tape: Tape) -> bool:
+    return type(v).__name__ == "ndarray" and v.dtype == object and any(
+        isinstance(e, Traced) and e.tape is tape for e in v.ravel())
+
+
+def TN_plain(tape: Tape, v: Any) -> Any:  # noqa: N802
+    """``v`` as an operand of a traced NumPy operation (object arrays of traced values
+    become one traced array)."""
+    return TN.from_object_array(tape, v) if _holds_traced(v, tape) else v
+
+
+def _elementwise_method(name: str) -> Any:
+    # NumPy applies a ufunc to an object array element by element, as a method of that name
+    def method(self: Traced) -> Traced:
+        return self.tape.unary(self.tape.registry.lookup(f"numpy.{name}"), self)
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("sin", "cos", "tan", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
+              "sqrt", "cbrt", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arcsinh",
+              "arccosh", "arctanh", "absolute", "negative", "square", "reciprocal"):
+    setattr(Traced, _name, _elementwise_method(_name))
 
 
 def _is_number(v: Any) -> bool:
@@ -278,6 +393,10 @@ def trace_vjp(f: Callable[..., Any], xs: Sequence[Any], *,
     try:
         out = f(*inputs)
     finally:
+        tape.closed = True
+    if _holds_traced(out, tape):
+        tape.closed = False
+        out = TN.from_object_array(tape, out)  # np.array([a, 2 * b]) keeps its derivative
         tape.closed = True
     if isinstance(out, Traced) and out.tape is tape:
         y, index = out.value, out.index
