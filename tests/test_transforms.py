@@ -280,3 +280,46 @@ def test_mpf_domain_edges_give_inf_like_floats():
 def test_a_single_name_is_a_chain_of_one_step():
     assert vc.grad("sin", 2.0) == vc.grad(["sin"], 2.0) == math.cos(2.0)
     assert vc.derivative("sin", 2.0) == math.cos(2.0)
+
+
+def test_misused_arguments_get_clear_errors_not_guesses():
+    f2 = lambda a, b: a * b  # noqa: E731
+    cases = [
+        (lambda: grad(f2, 1.0, 2.0, argnums=5), ValueError, "argnums=5"),
+        (lambda: grad(f2, 1.0, 2.0, argnums=(0, 2)), ValueError, "argnums"),
+        (lambda: grad(3, 1.0), TypeError, "must be a chain"),
+        (lambda: grad(None, 1.0), TypeError, "must be a chain"),
+        (lambda: grad(["sin"], 1.0, rules={}), TypeError, "must be a vjpchain.Registry"),
+        (lambda: grad(["sin"], 1.0, rules={"sin": 1}), TypeError, "Registry"),
+        (lambda: jvp(["sin"], 1.0, 1.0, rules={}), TypeError, "Registry"),
+        (lambda: grad({"sin", "exp"}, 1.0), TypeError, "ordered"),
+        (lambda: vc.derivative(["sin"], 1.0, order=2.0), ValueError, "whole number"),
+        (lambda: vc.derivative(["sin"], 1.0, order=math.inf), ValueError, "whole number"),
+        (lambda: vc.derivative(["sin"], 1.0, order=1100), ValueError, "2\\*\\*order"),
+        (lambda: grad(f2, (2.0, 10.0)), vc.UnsupportedInputError, "grad\\(f, \\*xs\\)"),
+        (lambda: grad([vc.primitive(lambda x: "s", lambda x, y: 1.0)], 1.0),
+         vc.RuleOutputError, "not a number or array"),
+        (lambda: vc.default_registry.copy().scalar_rule("c3", 3.0, primal=lambda x: x),
+         TypeError, "must be a function"),
+        (lambda: vc.primitive(lambda x: x, 3.0), TypeError, "two functions"),
+        (lambda: grad([vc.primitive(lambda x: x, lambda x, y: None, name="nil")], 1.0),
+         vc.RuleOutputError, r"nil.*chain\[0\].*returned None"),
+        (lambda: grad(lambda x: vc.primitive(lambda x: x, lambda x, y: None)(x), 1.0),
+         vc.RuleOutputError, "returned None"),
+        (lambda: jvp(["neg"], np.ones(3), np.ones(2)), vc.CotangentError, "tangent"),
+        (lambda: jvp(lambda a, b: a * b, (1.0, 2.0), (1.0,)), ValueError, "one tangent"),
+    ]
+    for call, error, match in cases:
+        with pytest.raises(error, match=match):
+            call()
+    # the argnums that are right still work, negative ones included (as in JAX)
+    assert grad(f2, 2.0, 3.0, argnums=-1) == 2.0
+
+
+def test_a_linear_functions_tangent_has_the_inputs_shape():
+    xs = np.linspace(0, 1, 3)
+    for f in (lambda t: 2 * t, ["neg"], [vc.scale(2.0)]):
+        y, y_dot = jvp(f, xs, 1.0)
+        assert isinstance(y_dot, np.ndarray) and y_dot.shape == xs.shape
+    assert jvp(lambda t: 2 * t, xs, 1.0)[1].tolist() == [2.0, 2.0, 2.0]
+    assert jvp(lambda t: 2 * t, 1.5, 1.0) == (3.0, 2.0)  # a scalar stays a scalar

@@ -37,6 +37,7 @@ from .registry import (
     default_registry,
     primitive,
     register,
+    registry_of,
     scalar_rule,
     unregister,
 )
@@ -57,7 +58,7 @@ __version__ = "0.1.0"
 
 def rules_table(rules: Registry | None = None) -> list[tuple[str, str, str]]:
     """``(name, derivative formula, domain)`` for every rule, sorted by name."""
-    registry = rules or default_registry
+    registry = registry_of(rules)
     return [(r.name, r.formula, r.domain.describe()) for r in registry.rules()]
 
 

@@ -29,6 +29,7 @@ from .step import Closure, check_cotangent, checked_pullback
 from .trace import Traced
 
 __all__ = ["ChainPullback", "run", "check_input", "one_like", "fail", "bad_output",
+           "none_derivative",
            "holds_no_user_data", "specs"]
 
 
@@ -112,6 +113,11 @@ def check_input(x: Any) -> Any:
                 "array API libraries other than NumPy need array-api-compat; install it "
                 "with pip install 'vjpchain[arrays]'"
             )
+        if isinstance(x, (tuple, list)):
+            raise UnsupportedInputError(
+                f"cannot differentiate at the {type(x).__name__} {x!r}: an input is one number "
+                "or array; for a function of several inputs pass them separately, "
+                "grad(f, *xs), and for an array input pass numpy.array(...)")
         raise UnsupportedInputError(
             f"cannot differentiate at {x!r}: a chain's input must be an int, float, complex, "
             "mpmath mpf/mpc, a NumPy array or scalar, or an array API array (PyTorch, "
@@ -196,6 +202,13 @@ def where(i: int, prim: Any, x: Any) -> str:
     return f" at chain[{i}] ({primitive_name(prim)}, input {x!r})"
 
 
+def none_derivative(prim: Any, place: str) -> RuleOutputError:
+    """The error for a derivative that returned None (a missing return, usually)."""
+    return RuleOutputError(
+        f"the derivative of {primitive_name(prim)}{place} returned None; a derivative "
+        "(x, y) -> dy/dx must return a number or array (is a return statement missing?)")
+
+
 def bad_output(rule: Rule, out: Any, i: int, prim: Any, x: Any) -> RuleOutputError:
     try:
         checked_pullback(rule, out, where(i, prim, x))
@@ -266,6 +279,8 @@ def run(chain: Iterable[Any], x: Any, registry: Registry, steps: list[Any] | Non
                     d = y
                 else:
                     d = derivative(x, y)
+                    if d is None:
+                        raise none_derivative(prim, where(i, prim, x))
                 if append is None:
                     x_dot = x_dot * d
                 else:

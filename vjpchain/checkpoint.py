@@ -41,7 +41,7 @@ from typing import Any, NoReturn
 
 from .chain import bad_output, check_input, fail
 from .errors import RuleOutputError
-from .registry import Registry, Rule, default_registry
+from .registry import Registry, Rule, registry_of
 from .step import Closure, check_cotangent, linearize, pull
 
 __all__ = ["checkpointed_vjp", "CheckpointedPullback", "CheckpointStats", "binomial_bound"]
@@ -349,7 +349,7 @@ def checkpointed_vjp(chain: Iterable[Any], x: Any, checkpoints: int, *,
             "len(chain) - 1 or more recomputes none"
         )
     x = check_input(x)
-    registry = rules or default_registry
+    registry = registry_of(rules)
     # one reference per step: the chain's elements, replaced in place by their resolved rules
     steps: list[Any] = list(chain)
     n = len(steps)

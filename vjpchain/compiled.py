@@ -17,7 +17,7 @@ from typing import Any
 
 from . import generic as G
 from .chain import ChainPullback, check_input, holds_no_user_data, one_like, run
-from .registry import XY, Registry, Y, default_registry
+from .registry import XY, Registry, Y, registry_of
 
 __all__ = ["compile_chain", "CompiledChain"]
 
@@ -48,7 +48,7 @@ class CompiledChain:
     """
 
     def __init__(self, chain: Iterable[Any], rules: Registry | None = None) -> None:
-        self._registry = rules or default_registry
+        self._registry = registry_of(rules)
         self._chain = list(chain)
         self._rules = [self._registry.lookup(p) for p in self._chain]
         self._variants: dict[type, Any] = {}

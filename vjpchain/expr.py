@@ -30,7 +30,7 @@ from . import generic as G
 from .binary import pow as generic_pow
 from .errors import PrimitiveDomainError, UnknownPrimitiveError, VjpchainError
 from .families import power, scale, shift
-from .registry import Registry, default_registry
+from .registry import Registry, registry_of
 from .step import advance
 
 __all__ = ["ExprError", "ParsedFunction", "parse_chain", "parse_function", "parse_expression",
@@ -791,7 +791,7 @@ def parse_chain(text: str, *, rules: Registry | None = None) -> list[Any]:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_chain needs a str (got {type(text).__name__})")
-    return _Parser(text, rules or default_registry).parse()
+    return _Parser(text, registry_of(rules)).parse()
 
 
 def parse_function(text: str, *, rules: Registry | None = None) -> ParsedFunction:
@@ -828,7 +828,7 @@ def parse_function(text: str, *, rules: Registry | None = None) -> ParsedFunctio
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_function needs a str (got {type(text).__name__})")
-    return _FunctionParser(text, rules or default_registry).parse_function()
+    return _FunctionParser(text, registry_of(rules)).parse_function()
 
 
 def parse_expression(text: str, *,
@@ -846,7 +846,7 @@ def parse_expression(text: str, *,
         >>> parse_expression('x*sin(x)').names
         ('x',)
     """
-    registry = rules or default_registry
+    registry = registry_of(rules)
     try:
         return parse_chain(text, rules=registry)
     except ExprError as chain_error:
@@ -874,7 +874,7 @@ def parse_constant(text: str, *, rules: Registry | None = None) -> float:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_constant needs a str (got {type(text).__name__})")
-    parser = _Parser(text, rules or default_registry)
+    parser = _Parser(text, registry_of(rules))
     if parser.tokens[0].kind == "end":
         raise parser.error("the expression is empty", None, "Give a number such as 2.5")
     value = parser.sum()

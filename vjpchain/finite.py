@@ -41,9 +41,9 @@ def as_function(f: Callable[[Any], Any] | Iterable[Any], rules: Any = None) -> C
     """A chain (a list of primitives) as the function it computes; a callable as itself."""
     if callable(f):
         return f
-    from .registry import default_registry
+    from .registry import registry_of
 
-    return (rules or default_registry).function(f)
+    return registry_of(rules).function(f)
 
 
 def _step(x: float, power: float, h: float | None) -> float:

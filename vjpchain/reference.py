@@ -12,6 +12,7 @@ import mpmath
 
 from .domain import sweep_points
 from .errors import VjpchainError
+from .registry import registry_of
 from .step import advance
 
 __all__ = [
@@ -319,10 +320,9 @@ def check_rule(primitive: Any, points: Iterable[float] | None = None, *, rules: 
         >>> report.passed, report.max_ulps <= 1
         (True, True)
     """
-    from .registry import default_registry
     from .transforms import grad
 
-    registry = rules or default_registry
+    registry = registry_of(rules)
     rule = registry.lookup(primitive)
     xs = list(points) if points is not None else sweep_points(rule.domain, n=n, seed=7)
     if reference is not None:
@@ -418,10 +418,9 @@ def check_chain(chain: Iterable[Any], x: float, *, rules: Any = None,
     where accuracy is lost: a rule that is inaccurate at its own input, an ill-conditioned
     step that amplifies earlier rounding (cancellation), an overflow, or 0 * inf.
     """
-    from .registry import default_registry
     from .transforms import vjp
 
-    registry = rules or default_registry
+    registry = registry_of(rules)
     prims = list(chain)
     ruleset = [registry.lookup(p) for p in prims]
     xs, ys, ds = [], [], []

@@ -29,7 +29,7 @@ from .step import advance, linearize, pull
 __all__ = [
     "Rule", "Registry", "default_registry", "register", "scalar_rule", "unregister",
     "binary_rule", "declare", "OUTPUT", "primitive", "Primitive", "BinaryPrimitive",
-    "Parametric", "plain_parameter", "primitive_name",
+    "Parametric", "plain_parameter", "primitive_name", "registry_of",
 ]
 
 Pullback = Callable[[Any], Any]
@@ -245,6 +245,10 @@ def primitive(fn: Callable[[Any], Any], derivative: Derivative, *, name: str | N
         >>> val_and_grad([softsign, sin], 1.0)
         (0.479425538604203, 0.2193956404725932)
     """
+    if not callable(fn) or not callable(derivative):
+        raise TypeError(
+            f"primitive(fn, derivative) needs two functions, x -> y and (x, y) -> dy/dx (got "
+            f"{fn!r} and {derivative!r}; for a constant derivative c write lambda x, y: c)")
     label: str = name or getattr(fn, "__name__", None) or "primitive"
     made = Primitive(label, fn, None)  # type: ignore[arg-type]
     made.rule = _user_rule(label, fn, derivative, formula=formula, domain=domain)
@@ -633,6 +637,10 @@ class Registry:
                                  reference=reference, sympy=sympy)
                 return fn
             return decorate
+        if derivative is not OUTPUT and not callable(derivative):
+            raise TypeError(
+                f"scalar_rule({primitive!r}, {derivative!r}): the derivative must be a function "
+                "(x, y) -> dy/dx (for a constant c write lambda x, y: c)")
         fn = primal if primal is not None else primitive
         if not callable(fn) or isinstance(fn, str):
             raise TypeError(
@@ -718,6 +726,19 @@ def _default_name(primitive: Any) -> str:
 
 
 default_registry = Registry()
+
+
+def registry_of(rules: Any) -> Registry:
+    """The registry a ``rules=`` argument names: None is the default registry; anything but
+    a Registry (a dict, say) is refused rather than silently ignored."""
+    if rules is None:
+        return default_registry
+    if isinstance(rules, Registry):
+        return rules
+    raise TypeError(
+        f"rules= must be a vjpchain.Registry (got a {type(rules).__name__}); make one with "
+        "rules = vjpchain.default_registry.copy() and add rules with rules.scalar_rule(...) "
+        "or rules.register(...)")
 
 
 def register(primitive: Any, rule: RuleFn | None = None, **options: Any) -> Any:

@@ -46,7 +46,13 @@ def linearize(rule: Any, x: Any) -> tuple[Any, Any]:
     derivative = rule.derivative
     if derivative is not None and rule.primal is not None:
         y = rule.primal(x)
-        return y, derivative(x, y)
+        d = derivative(x, y)
+        if d is None:
+            raise RuleOutputError(
+                f"the derivative of {rule.name!r} returned None at input {x!r}; a derivative "
+                "(x, y) -> dy/dx must return a number or array (is a return statement "
+                "missing?)")
+        return y, d
     y, pullback = checked_pullback(rule, rule.vjp(x))
     return y, Closure(pullback)
 
@@ -65,7 +71,7 @@ def pull(local: Any, v: Any) -> Any:
     return v * local
 
 
-def check_cotangent(y_bar: Any, y: Any) -> Any:
+def check_cotangent(y_bar: Any, y: Any, what: str = "cotangent", of: str = "output") -> Any:
     """``y_bar`` if it can be the cotangent of the output ``y``, else CotangentError.
 
     A cotangent is a number or array (or a traced or dual number, in nested
@@ -79,13 +85,13 @@ def check_cotangent(y_bar: Any, y: Any) -> Any:
     kind = G.number_kind(tp)
     if kind is None and not hasattr(tp, "__vjpchain_apply__"):
         raise CotangentError(
-            f"the cotangent must be a number or array like the output {_describe(y)}, but "
+            f"the {what} must be a number or array like the {of} {_describe(y)}, but "
             f"got {y_bar!r} (a {tp.__name__}); pass e.g. 1.0 for the derivative itself")
     shape = getattr(y_bar, "shape", None)
     if shape is not None and shape != () and shape != getattr(y, "shape", ()):
         raise CotangentError(
-            f"the cotangent has shape {tuple(shape)} but the output {_describe(y)} has shape "
-            f"{tuple(getattr(y, 'shape', ()))}; give an array of the output's shape (or a "
+            f"the {what} has shape {tuple(shape)} but the {of} is {_describe(y)}; give an "
+            f"array of the {of}'s shape {tuple(getattr(y, 'shape', ()))} (or a "
             "number, which scales every element alike)")
     return y_bar
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .registry import Registry, default_registry
+from .registry import Registry, registry_of
 
 __all__ = ["derivative_expression", "primal_expression", "sympy_derivative"]
 
@@ -43,7 +43,7 @@ def _factor(text: str) -> str:
 
 def primal_expression(chain: Iterable[Any], *, rules: Registry | None = None) -> str:
     """The chain as one expression in x: ``[sin, sin, exp]`` -> ``exp(sin(sin(x)))``."""
-    registry = rules or default_registry
+    registry = registry_of(rules)
     expr = "x"
     for prim in chain:
         rule = registry.lookup(prim)
@@ -62,7 +62,7 @@ def derivative_expression(chain: Iterable[Any], *, rules: Registry | None = None
         >>> derivative_expression([sin, sin, exp])
         'exp(sin(sin(x))) * cos(sin(x)) * cos(x)'
     """
-    registry = rules or default_registry
+    registry = registry_of(rules)
     factors = []
     expr = "x"
     for prim in chain:
@@ -104,4 +104,4 @@ def sympy_derivative(chain: Iterable[Any], *, rules: Registry | None = None) -> 
     if "'" in text:
         raise ValueError(f"no closed form: a primitive has no declared formula ({text})")
     x = sympy.Symbol("x", real=True)
-    return sympy.sympify(text, locals=_sympy_namespace(sympy, x, rules or default_registry))
+    return sympy.sympify(text, locals=_sympy_namespace(sympy, x, registry_of(rules)))

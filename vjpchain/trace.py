@@ -23,7 +23,7 @@ from . import generic as G
 from . import trace_numpy as TN
 from ._boxed import ArithmeticByRules
 from .errors import LeakedTracerError, PrimitiveDomainError, UnsupportedTypeError
-from .registry import Registry, Rule, default_registry
+from .registry import Registry, Rule, registry_of
 from .step import Closure, check_cotangent, linearize
 
 __all__ = ["Traced", "Tape", "trace_vjp"]
@@ -388,7 +388,7 @@ def trace_vjp(f: Callable[..., Any], xs: Sequence[Any], *,
     Raises:
         TypeError: ``f`` returned something that is not a number or array.
     """
-    tape = Tape(rules or default_registry)
+    tape = Tape(registry_of(rules))
     inputs = [tape.node(x) for x in xs]
     try:
         out = f(*inputs)

@@ -15,7 +15,10 @@ from .chain import ChainPullback, check_input, one_like, run
 from .checkpoint import checkpointed_vjp
 from .compiled import HOT_CHAIN_MAX, hot_chain
 from .dual import Dual, dual_jvp, new_level, tangent_at
-from .registry import Registry, default_registry
+from .errors import RuleOutputError
+from .generic import number_kind
+from .registry import Registry, registry_of
+from .step import check_cotangent
 from .trace import trace_vjp
 
 __all__ = ["vjp", "val_and_grad", "grad", "jvp", "derivative", "hvp", "hessian", "ChainPullback"]
@@ -31,8 +34,67 @@ def _is_chain(f: Any, registry: Registry) -> bool:
 
 
 def _as_chain(f: Any) -> Any:
-    """A chain given as one primitive (a function or a name) as the list of that step."""
-    return [f] if callable(f) or isinstance(f, str) else f
+    """A chain given as one primitive (a function or a name) as the list of that step; an
+    unordered collection or anything that is not a sequence is refused."""
+    if callable(f) or isinstance(f, str):
+        return [f]
+    if isinstance(f, (set, frozenset, dict)):
+        raise TypeError(
+            f"a chain must be ordered (a list or tuple of primitives), not a "
+            f"{type(f).__name__}: the order of the steps is the order of composition")
+    if not hasattr(f, "__iter__"):
+        raise TypeError(
+            f"cannot differentiate {f!r} (a {type(f).__name__}): f must be a chain (a list of "
+            "primitives such as [sin, exp]) or a Python function of the inputs")
+    return f
+
+
+def _check_output(y: Any) -> Any:
+    """A chain's output must be a number or array: a primal that returned, say, a str
+    would otherwise give a derivative for a value that is not one."""
+    tp = type(y)
+    if tp is float or number_kind(tp) is not None or hasattr(tp, "__vjpchain_apply__") or (
+            getattr(tp, "__vjpchain_kind__", None) == "dual"):
+        return y
+    raise RuleOutputError(
+        f"the chain's output is {y!r} (a {tp.__name__}), not a number or array: a primal in "
+        "the chain returned it; each primitive must return a number or array")
+
+
+def _select(grads: Any, argnums: int | Sequence[int], n: int) -> Any:
+    """The gradients of the inputs ``argnums`` picks (an int: one entry, as in JAX)."""
+    picks = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for i in picks:
+        if isinstance(i, bool) or not isinstance(i, int) or not -n <= i < n:
+            raise ValueError(
+                f"argnums={argnums!r} does not name inputs of a function of {n} input"
+                f"{'s' if n != 1 else ''}: give indices from 0 to {n - 1}")
+    all_grads = grads if n > 1 else (grads,)
+    if isinstance(argnums, int):
+        return all_grads[argnums]
+    return tuple(all_grads[i] for i in argnums)
+
+
+def _tangent(x_dot: Any, x: Any) -> Any:
+    """The tangent of ``x``, checked (a number or an array of x's shape) and, for an array
+    ``x``, given x's shape: the pushforward of a linear function then has the input's shape
+    (``jvp(lambda t: 2 * t, xs, 1.0)`` is an array, not 2.0)."""
+    check_cotangent(x_dot, x, "tangent", "input")
+    shape = getattr(x, "shape", ())
+    if shape and getattr(x_dot, "shape", ()) != shape:
+        return one_like(x) * x_dot
+    return x_dot
+
+
+def _check_order(order: Any) -> int:
+    if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= _MAX_ORDER:
+        raise ValueError(
+            f"order must be a whole number from 0 to {_MAX_ORDER} (got {order!r}): nested "
+            f"forward mode costs 2**order evaluations per primitive")
+    return order
+
+
+_MAX_ORDER = 20
 
 
 def vjp(f: Any, *xs: Any, rules: Registry | None = None,
@@ -74,7 +136,7 @@ def vjp(f: Any, *xs: Any, rules: Registry | None = None,
         >>> pullback(1.0)
         (0.6931471805599453, 1.5)
     """
-    registry = rules or default_registry
+    registry = registry_of(rules)
     if _is_chain(f, registry):
         if len(xs) != 1:
             raise TypeError(f"a chain takes one input (got {len(xs)}); for several inputs "
@@ -85,7 +147,7 @@ def vjp(f: Any, *xs: Any, rules: Registry | None = None,
         x = check_input(xs[0])
         steps: list[Any] = []
         y, _, plain = run(chain, x, registry, steps)
-        return y, ChainPullback(steps, plain, y)
+        return _check_output(y), ChainPullback(steps, plain, y)
     if not xs:
         raise TypeError("vjp(f, *xs) needs at least one input")
     if checkpoints is not None:
@@ -116,7 +178,7 @@ def val_and_grad(f: Any, *xs: Any, argnums: int | Sequence[int] | None = None,
     """
     if type(f) is list and len(xs) == 1 and argnums is None:
         # the common case, without the layers of vjp
-        registry = rules or default_registry
+        registry = registry_of(rules)
         if len(f) <= HOT_CHAIN_MAX:
             compiled = hot_chain(registry, f)
             if compiled is not None:
@@ -126,16 +188,13 @@ def val_and_grad(f: Any, *xs: Any, argnums: int | Sequence[int] | None = None,
                     pass
         steps: list[Any] = []
         y, _, plain = run(f, check_input(xs[0]), registry, steps)
-        return y, ChainPullback(steps, plain).gradient(one_like(y))
+        return _check_output(y), ChainPullback(steps, plain).gradient(one_like(y))
     y, pullback = vjp(f, *xs, rules=rules)
     one = one_like(y)
     grads = pullback.gradient(one) if type(pullback) is ChainPullback else pullback(one)
     if argnums is None:
         return y, grads
-    all_grads = grads if len(xs) > 1 else (grads,)
-    if isinstance(argnums, int):
-        return y, all_grads[argnums]
-    return y, tuple(all_grads[i] for i in argnums)
+    return y, _select(grads, argnums, len(xs))
 
 
 def grad(f: Any, *xs: Any, argnums: int | Sequence[int] | None = None,
@@ -163,14 +222,21 @@ def jvp(f: Any, x: Any, x_dot: Any, *, rules: Registry | None = None) -> tuple[A
         >>> jvp(lambda a, b: a * b, (3.0, 2.0), (1.0, 0.0))
         (6.0, 2.0)
     """
-    registry = rules or default_registry
+    registry = registry_of(rules)
     if _is_chain(f, registry):
         chain = _as_chain(f)
-        y, y_dot, _ = run(chain, check_input(x), registry, None, x_dot)
-        return y, y_dot
+        x = check_input(x)
+        y, y_dot, _ = run(chain, x, registry, None, _tangent(x_dot, x))
+        return _check_output(y), y_dot
     xs = tuple(x) if isinstance(x, (tuple, list)) else (x,)
     x_dots = tuple(x_dot) if isinstance(x_dot, (tuple, list)) else (x_dot,)
-    return dual_jvp(f, [check_input(v) for v in xs], x_dots, rules=rules)
+    if len(xs) != len(x_dots):
+        raise ValueError(f"jvp needs one tangent per input: {len(xs)} inputs, {len(x_dots)} "
+                         "tangents")
+    inputs = [check_input(v) for v in xs]
+    return dual_jvp(f, inputs, tuple(_tangent(t, v) for t, v in zip(x_dots, inputs,
+                                                                     strict=True)),
+                    rules=rules)
 
 
 def _lift(x: Any, levels: list[int], registry: Registry) -> Any:
@@ -202,9 +268,8 @@ def derivative(f: Any, x: Any, order: int = 1, *, rules: Registry | None = None)
         >>> derivative(["sin"], 0.5, order=3)   # -cos(0.5)
         -0.8775825618903728
     """
-    if order < 0 or int(order) != order:
-        raise ValueError(f"order must be a whole number >= 0 (got {order!r})")
-    registry = rules or default_registry
+    order = _check_order(order)
+    registry = registry_of(rules)
     fn = registry.function(_as_chain(f)) if _is_chain(f, registry) else f
     levels = [new_level() for _ in range(order)]
     out = fn(_lift(check_input(x), levels, registry))
