@@ -121,3 +121,80 @@ def test_check_chain_names_the_cancelling_step():
 def test_check_chain_reports_overflow():
     report = check_chain(["exp", "exp"], 10.0)
     assert report.culprit == 1 and "overflow" in report.diagnosis
+
+
+# --- the checks can be fooled by no wrong rule, and fail no right one ------------------------
+
+_WRONG_RULES = {
+    # name: (primal, wrong derivative)
+    "wrong sign": (lambda x: math.sin(x), lambda x, y: -vc.cos(x)),
+    "cos for sin": (vc.sin, lambda x, y: vc.sin(x)),
+    "a factor 1 + 1e-12": (vc.exp, lambda x, y: y * (1 + 1e-12)),
+    "wrong only on (1.1, 2.3)": (vc.exp, lambda x, y: y * 1.001 if 1.1 < x < 2.3 else y),
+    "wrong only in the tails": (vc.tanh, lambda x, y: 1 - y * y),
+    "nan at one point": (vc.sin, lambda x, y: math.nan if x == 0 else vc.cos(x)),
+    "a wrong convention at 0": (abs, lambda x, y: 1.0 if x >= 0 else -1.0),
+}
+
+
+@pytest.mark.parametrize("name", list(_WRONG_RULES))
+def test_check_rule_catches_every_kind_of_wrong_rule(name):
+    primal, derivative = _WRONG_RULES[name]
+    rules = vc.default_registry.copy()
+    rules.scalar_rule("candidate", derivative, primal=primal)
+    report = check_rule("candidate", rules=rules, n=60)
+    assert not report.passed, report.summary()
+
+
+_RIGHT_RULES = {
+    # correct user rules, most with primals that only run on floats (math.*)
+    "math.exp": (math.exp, lambda x, y: y, 1),
+    "math.sin": (math.sin, lambda x, y: vc.cos(x), 1),
+    "math.log": (math.log, lambda x, y: 1 / x, 1),
+    "math.atan": (math.atan, lambda x, y: 1 / (1 + x * x), 1),
+    "the seed's exp": (vc.exp, lambda x, y: y, 1),
+    "softsign": (lambda x: x / (1 + abs(x)), lambda x, y: (1 / (1 + abs(x))) ** 2, 4),
+}
+
+
+@pytest.mark.parametrize("name", list(_RIGHT_RULES))
+def test_check_rule_passes_correct_user_rules_whatever_their_primal(name):
+    """A correct rule is never failed by a weak reference, by points outside its primal's
+    domain (math.log of a negative) or by overflow (math.exp at 800), and a rule named like
+    a built-in is judged by its own reference, not the built-in's."""
+    primal, derivative, ulps = _RIGHT_RULES[name]
+    rules = vc.default_registry.copy()
+    rules.scalar_rule("candidate", derivative, primal=primal, ulps=ulps)
+    report = check_rule("candidate", rules=rules, n=60)
+    assert report.passed, report.table(5)
+    # most points are judged against a reference; the others say why not
+    assert sum(r.reference is not None for r in report.rows) > 300
+    assert all(r.note for r in report.rows if r.excused and r.reference is None)
+    if report.reference_kind.startswith("8th-order"):
+        assert "the reference resolves only" in report.summary()
+
+
+def test_check_rule_reports_overflow_and_domain_points_instead_of_raising():
+    rules = vc.default_registry.copy()
+    rules.scalar_rule("mexp", lambda x, y: y, primal=math.exp)
+    report = check_rule("mexp", [1.0, 800.0, -800.0], rules=rules)
+    assert report.passed
+    overflow = next(r for r in report.rows if r.x == 800.0)
+    assert overflow.excused and "overflows" in overflow.note
+    rules.scalar_rule("mlog", lambda x, y: 1 / x, primal=math.log)
+    report = check_rule("mlog", [-1.0, 2.0], rules=rules)
+    assert report.passed and "domain" in report.rows[0].note
+    # a rule that raises where its primal is fine is a failure, not an excuse
+    rules.scalar_rule("bad", lambda x, y: math.log(x), primal=vc.sin)
+    assert not check_rule("bad", [-1.0, 2.0], rules=rules).passed
+
+
+def test_the_default_sweep_samples_zero_one_and_every_binade():
+    from vjpchain.domain import REALS, sweep_points
+
+    xs = sweep_points(REALS)
+    assert 0.0 in xs and 1.0 in xs and -1.0 in xs
+    for k in range(-10, 10):
+        inside = [x for x in xs if 2.0**k <= x < 2.0 ** (k + 1)]
+        assert len(inside) >= 4, k
+    assert sum(1 < x < 2.37 for x in xs) >= 4

@@ -83,7 +83,8 @@ def sweep_points(domain: Domain, n: int = 400, seed: int = 0) -> list[float]:
     """Float64 points covering ``domain``: log-spaced magnitudes, random mantissas, edges.
 
     Covers subnormals up to the largest float where the domain reaches them, both signs,
-    both ends approached to within one ulp, and the declared special points.
+    both ends approached to within one ulp, 0 and +-1, every binade between about 1e-3 and
+    1e3 densely, and the declared special points.
     """
     rng = random.Random(seed)
     lo = max(domain.lo, -_HUGE)
@@ -113,7 +114,14 @@ def sweep_points(domain: Domain, n: int = 400, seed: int = 0) -> list[float]:
         points.append(s)
         points.append(math.nextafter(s, math.inf))
         points.append(math.nextafter(s, -math.inf))
-    points.extend((_TINY, -_TINY, 2.2250738585072014e-308, 1.0, -1.0, _HUGE, -_HUGE))
+    # every binade from 2**-10 to 2**10 (about 1e-3 to 1e3), several points each: the
+    # range most inputs live in, densely enough that a rule wrong on a sub-interval shows
+    for k in range(-10, 10):
+        for _ in range(6):
+            mag = math.ldexp(rng.uniform(1.0, 2.0), k)
+            points.extend((mag, -mag))
+        points.extend((math.ldexp(1.0, k), -math.ldexp(1.0, k)))
+    points.extend((0.0, _TINY, -_TINY, 2.2250738585072014e-308, 1.0, -1.0, _HUGE, -_HUGE))
     seen: set[float] = set()
     out = []
     for x in points:
