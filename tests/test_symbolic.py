@@ -45,3 +45,23 @@ def test_sympy_expression_matches_numeric_derivative():
         expr = sympy_derivative(chain)
         got = float(expr.subs(x, point).evalf(30))
         assert got == pytest.approx(expected, rel=1e-10, abs=1e-300), (chain, str(expr))
+
+
+def test_a_formula_is_data_not_code():
+    """sympy.sympify evaluates its text: code in a formula= string ran. The formula is now
+    read as an expression tree, and anything else is refused."""
+    pytest.importorskip("sympy")
+    ran = []
+    rules = vc.default_registry.copy()
+    rules.scalar_rule("evil", lambda x, y: 1.0, primal=lambda x: x,
+                      formula="ran.append(1) or x.__class__")
+    with pytest.raises(ValueError, match="not part of an expression"):
+        sympy_derivative(["evil"], rules=rules)
+    rules.scalar_rule("lam", lambda x, y: 1.0, primal=lambda x: x,
+                      formula="(lambda: 0)()")
+    with pytest.raises(ValueError):
+        sympy_derivative(["lam"], rules=rules)
+    rules.scalar_rule("unknown", lambda x, y: 1.0, primal=lambda x: x, formula="eval(x)")
+    with pytest.raises(ValueError, match="names 'eval'"):
+        sympy_derivative(["unknown"], rules=rules)
+    assert not ran

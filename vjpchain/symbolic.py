@@ -104,4 +104,43 @@ def sympy_derivative(chain: Iterable[Any], *, rules: Registry | None = None) -> 
     if "'" in text:
         raise ValueError(f"no closed form: a primitive has no declared formula ({text})")
     x = sympy.Symbol("x", real=True)
-    return sympy.sympify(text, locals=_sympy_namespace(sympy, x, registry_of(rules)))
+    return _to_sympy(text, sympy, _sympy_namespace(sympy, x, registry_of(rules)))
+
+
+def _to_sympy(text: str, sympy: Any, namespace: dict[str, Any]) -> Any:
+    """The sympy expression of a formula, built node by node from its syntax tree: numbers,
+    names, + - * / **, and calls of known functions. Nothing is evaluated as Python (a
+    ``formula=`` string is data, not code; sympy.sympify would eval it)."""
+    import ast
+
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"the formula {text!r} is not an expression in x: {exc.msg}") from None
+    operators = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+                 ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
+                 ast.Pow: lambda a, b: a ** b}
+
+    def build(node: ast.AST) -> Any:
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return sympy.Rational(node.value) if type(node.value) is int else sympy.Float(
+                repr(node.value))
+        if isinstance(node, ast.Name):
+            if node.id in namespace:
+                return namespace[node.id]
+            found = getattr(sympy.functions, node.id, None)  # sympy's functions, no others
+            if callable(found):
+                return found
+            raise ValueError(f"the formula {text!r} names {node.id!r}, which is neither x nor "
+                             "a function sympy or a declaration knows")
+        if isinstance(node, ast.BinOp) and type(node.op) in operators:
+            return operators[type(node.op)](build(node.left), build(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = build(node.operand)
+            return -inner if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.Call) and not node.keywords:
+            return build(node.func)(*(build(a) for a in node.args))
+        raise ValueError(f"the formula {text!r} holds {ast.dump(node)[:40]}..., which is not "
+                         "part of an expression in x (numbers, x, + - * / **, function calls)")
+
+    return build(tree.body)
