@@ -141,3 +141,11 @@ def test_rule_replaced_while_a_chain_compiles_is_not_cached(monkeypatch):
     t.join()
     assert vc.val_and_grad(["f"], 1.0, rules=r) == (2.0, 2.0)
     assert vc.val_and_grad(["f"], 1.0, rules=r) == (2.0, 2.0)
+
+
+def test_a_chain_too_long_to_compile_is_refused_with_advice():
+    from vjpchain.compiled import MAX_STEPS
+
+    with pytest.raises(ValueError, match="at most .* checkpoints"):
+        compile_chain(["sin"] * (MAX_STEPS + 1))
+    assert compile_chain(["sin"] * 100)(0.5)[0] == val_and_grad(["sin"] * 100, 0.5)[0]

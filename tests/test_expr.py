@@ -499,3 +499,13 @@ def test_parsed_functions_evaluate_or_raise_domain_errors(text, point):
             continue
         value = out[0] if isinstance(out, tuple) else out
         assert vc.generic.number_kind(type(value)) is not None, out
+
+
+
+def test_a_long_formula_reads_into_its_chain():
+    """200,000 additions (reading took over 15 s when each step copied the chain so far;
+    now linear: the figure is in benchmarks/README.md)."""
+    from vjpchain.expr import parse_chain
+
+    chain = parse_chain("x" + "+1" * 200_000)
+    assert len(chain) == 200_000 and chain[-1] == vc.shift(1.0)

@@ -65,3 +65,11 @@ def test_a_formula_is_data_not_code():
     with pytest.raises(ValueError, match="names 'eval'"):
         sympy_derivative(["unknown"], rules=rules)
     assert not ran
+
+
+def test_closed_forms_are_bounded_in_size():
+    from vjpchain.symbolic import MAX_TEXT
+
+    with pytest.raises(ValueError, match="grows past"):
+        derivative_expression(["sin"] * 10_000)
+    assert len(derivative_expression(["sin"] * 100)) < MAX_TEXT

@@ -1,4 +1,4 @@
-"""``python -m vjpchain`` and the ``vjpchain`` console script; the commands live in cli.py."""
+"""``python -m vjpchain`` and the ``vjpchain`` console script; the commands live in cli/."""
 
 from __future__ import annotations
 

@@ -38,6 +38,9 @@ def _ident(text: str, taken: dict[str, Any], value: Any) -> str:
     return name
 
 
+MAX_STEPS = 20_000  # the longest chain compile_chain generates code for
+
+
 class CompiledChain:
     """A chain compiled to straight-line code; call it as ``y, dy_dx = compiled(x)``.
 
@@ -50,6 +53,12 @@ class CompiledChain:
     def __init__(self, chain: Iterable[Any], rules: Registry | None = None) -> None:
         self._registry = registry_of(rules)
         self._chain = list(chain)
+        if len(self._chain) > MAX_STEPS:
+            raise ValueError(
+                f"compile_chain makes straight-line code of a few KB per step, so it takes "
+                f"chains of at most {MAX_STEPS} steps (got {len(self._chain)}); a longer chain "
+                "runs as fast per step in val_and_grad's interpreter, and in bounded memory "
+                "with vjp(chain, x, checkpoints=...)")
         self._rules = [self._registry.lookup(p) for p in self._chain]
         self._variants: dict[type, Any] = {}
         self._sources: dict[type, str] = {}

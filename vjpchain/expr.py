@@ -173,6 +173,13 @@ class _Code:
 _Value = _Const | _Chain | _Code
 
 
+def _then(steps: list[Any], *more: Any) -> _Chain:
+    """The chain ``steps`` followed by ``more``: appended in place (each parsed value is
+    used once), so reading a formula of n operations takes time linear in n."""
+    steps.extend(more)
+    return _Chain(steps)
+
+
 def _names(registry: Registry) -> dict[str, Any]:
     """Every string key of the registry, mapped to the chain element that stands for it."""
     names: dict[str, Any] = {}
@@ -284,7 +291,7 @@ class _Parser:
         if isinstance(operand, _Const):
             return _Const(-operand.value)
         assert isinstance(operand, _Chain)
-        return _Chain([*operand.steps, self.builtin("neg", tok)])
+        return _then(operand.steps, self.builtin("neg", tok))
 
     # grammar
     def parse(self) -> list[Any]:
@@ -467,7 +474,7 @@ class _Parser:
     def call(self, tok: _Token, element: Any, args: list[_Value]) -> _Value:
         [argument] = args
         if isinstance(argument, _Chain):
-            return _Chain([*argument.steps, element])
+            return _then(argument.steps, element)
         assert isinstance(argument, _Const)
         return self.fold_call(tok, element, [argument])
 
@@ -483,34 +490,34 @@ class _Parser:
             assert isinstance(right, _Const)
             chain, c = left.steps, float(right.value)
             if sym == "+":
-                return _Chain([*chain, shift(c)])
+                return _then(chain, shift(c))
             if sym == "-":
-                return _Chain([*chain, shift(self.fold(op, 0, c, "-").value)])
+                return _then(chain, shift(self.fold(op, 0, c, "-").value))
             if sym == "*":
-                return _Chain([*chain, scale(c)])
+                return _then(chain, scale(c))
             if sym == "/":
                 if c == 0:
                     raise self.error("division by zero", op.pos, "Divide by a nonzero constant")
-                return _Chain([*chain, scale(self.fold(op, 1, c).value)])
-            return _Chain([*chain, power(c)])
+                return _then(chain, scale(self.fold(op, 1, c).value))
+            return _then(chain, power(c))
         assert isinstance(left, _Const) and isinstance(right, _Chain)
         chain, c = right.steps, float(left.value)
         if sym == "+":
-            return _Chain([*chain, shift(c)])
+            return _then(chain, shift(c))
         if sym == "-":
-            return _Chain([*chain, self.builtin("neg", op), shift(c)])
+            return _then(chain, self.builtin("neg", op), shift(c))
         if sym == "*":
-            return _Chain([*chain, scale(c)])
+            return _then(chain, scale(c))
         if sym == "/":
-            return _Chain([*chain, self.builtin("reciprocal", op), scale(c)])
+            return _then(chain, self.builtin("reciprocal", op), scale(c))
         if c <= 0:
             raise self.error(f"{c!r}**x needs a positive base", op.pos,
                              "c**x is exp(x*log(c)), defined for c > 0")
         if c == math.e:
-            return _Chain([*chain, self.builtin("exp", op)])
+            return _then(chain, self.builtin("exp", op))
         if c == 2 and "exp2" in self.names:
-            return _Chain([*chain, self.names["exp2"]])
-        return _Chain([*chain, scale(math.log(c)), self.builtin("exp", op)])
+            return _then(chain, self.names["exp2"])
+        return _then(chain, scale(math.log(c)), self.builtin("exp", op))
 
     def fold(self, op: _Token, a: int | float, b: int | float, sym: str = "") -> _Const:
         sym = sym or op.text

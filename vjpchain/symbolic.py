@@ -45,10 +45,22 @@ def primal_expression(chain: Iterable[Any], *, rules: Registry | None = None) ->
     """The chain as one expression in x: ``[sin, sin, exp]`` -> ``exp(sin(sin(x)))``."""
     registry = registry_of(rules)
     expr = "x"
-    for prim in chain:
+    for i, prim in enumerate(chain):
         rule = registry.lookup(prim)
         expr = _substitute(rule.primal_formula or f"{rule.name}(x)", expr)
+        _bounded(len(expr), i)
     return expr
+
+
+MAX_TEXT = 1_000_000  # characters of a closed-form expression, at most
+
+
+def _bounded(size: int, i: int) -> None:
+    if size > MAX_TEXT:
+        raise ValueError(
+            f"the closed form grows past {MAX_TEXT} characters at chain[{i}] (a chain's "
+            "expression nests every earlier step, so its text grows with the square of the "
+            "length); use vjp or val_and_grad for values, or a shorter chain")
 
 
 def derivative_expression(chain: Iterable[Any], *, rules: Registry | None = None) -> str:
@@ -65,13 +77,16 @@ def derivative_expression(chain: Iterable[Any], *, rules: Registry | None = None
     registry = registry_of(rules)
     factors = []
     expr = "x"
-    for prim in chain:
+    total = 0
+    for i, prim in enumerate(chain):
         rule = registry.lookup(prim)
         formula = rule.formula or f"{rule.name}'(x)"
         factor = _substitute(formula, expr)
         if factor != "1":
             factors.append(_factor(factor))
+            total += len(factors[-1]) + 3
         expr = _substitute(rule.primal_formula or f"{rule.name}(x)", expr)
+        _bounded(total + len(expr), i)
     if not factors:
         return "1"
     return " * ".join(reversed(factors))
