@@ -51,3 +51,12 @@ def test_the_matrix_refusal_prevents_a_matrix_product_in_the_reverse_pass():
         vc.vjp(["sin", "exp"], m)
     y, d = vc.val_and_grad(["sin", "exp"], np.asarray(m))
     np.testing.assert_allclose(d, np.exp(np.sin(np.asarray(m))) * np.cos(np.asarray(m)))
+
+
+def test_the_interpreters_step_cache_stays_bounded_under_ever_new_parameters():
+    from vjpchain.chain import _SPECS_MAX, specs
+
+    rules = vc.default_registry.copy()
+    for c in range(_SPECS_MAX + 500):
+        vc.val_and_grad([vc.scale(float(c)), "sin"], 0.5, rules=rules)
+    assert len(specs(rules, float, True)) <= _SPECS_MAX

@@ -196,3 +196,49 @@ def test_a_users_declaration_carries_its_reference_and_sympy_meaning_everywhere(
     got = sympy_derivative(["softsign", "sin"], rules=rules)
     want = sympy.diff(sympy.sin(x / (1 + sympy.Abs(x))), x)
     assert sympy.simplify(got.subs(x, 0.7) - want.subs(x, 0.7)) == 0
+
+
+def test_a_registered_plain_function_called_on_a_box_is_an_error_not_its_traced_body():
+    """Its body is traceable (x * x gives 6 at 3), so without the check the rule (7) would
+    be silently bypassed in traced functions and dual numbers."""
+    rules = vc.default_registry.copy()
+
+    def q(x):
+        return x * x
+
+    q_primitive = rules.scalar_rule(q, lambda x, y: 7.0)
+    assert vc.grad([q], 3.0, rules=rules) == 7.0
+    assert vc.grad(lambda x: q_primitive(x), 3.0, rules=rules) == 7.0
+    for transform in (lambda f: vc.grad(f, 3.0, rules=rules),
+                      lambda f: vc.jvp(f, 3.0, 1.0, rules=rules),
+                      lambda f: vc.derivative(f, 3.0, rules=rules),
+                      lambda f: vc.hessian(f, 3.0, rules=rules)):
+        with pytest.raises(vc.UnsupportedTypeError, match="q has a rule in this registry"):
+            transform(lambda x: 2 * q(x))
+    # a registry where q is not registered traces its body, as any Python function
+    assert vc.grad(lambda x: q(x), 3.0) == 6.0
+
+
+def test_the_registry_in_use_wins_over_the_rule_a_primitive_was_made_with():
+    p = _square_with_rule_100()
+    rules = vc.default_registry.copy()
+    rules.scalar_rule(p, lambda x, y: 5.0, primal=lambda x: x * x)
+    for value in (vc.grad([p], 3.0, rules=rules), vc.grad(lambda x: p(x), 3.0, rules=rules),
+                  vc.derivative(lambda x: p(x), 3.0, rules=rules),
+                  vc.jvp(lambda x: p(x), 3.0, 1.0, rules=rules)[1],
+                  vc.vjp([p, p], 3.0, rules=rules, checkpoints=1)[1](1.0) ** 0.5):
+        assert value == 5.0
+    assert vc.grad(lambda x: p(x), 3.0) == 100.0  # elsewhere: the primitive's own rule
+
+
+def test_a_replaced_rule_reaches_the_primitive_scalar_rule_returned():
+    rules = vc.default_registry.copy()
+
+    def q(x):
+        return x * x
+
+    q_primitive = rules.scalar_rule(q, lambda x, y: 7.0)
+    rules.scalar_rule(q, lambda x, y: 8.0, replace=True)
+    assert vc.grad([q], 3.0, rules=rules) == 8.0
+    assert vc.grad([q_primitive], 3.0, rules=rules) == 8.0
+    assert vc.grad(lambda x: q_primitive(x), 3.0, rules=rules) == 8.0

@@ -218,6 +218,9 @@ def bad_output(rule: Rule, out: Any, i: int, prim: Any, x: Any) -> RuleOutputErr
 
 
 _FULL = 3  # a rule given in full: its pullback is stored
+# entries in one specialized-step table: parametric steps are keys by their parameters, so a
+# program making scale(c) for ever new c would otherwise grow the table without end
+_SPECS_MAX = 4096
 
 
 def spec(registry: Registry, prim: Any, tp: type, unchecked: bool) -> tuple[Any, Any, int]:
@@ -259,7 +262,7 @@ def run(chain: Iterable[Any], x: Any, registry: Registry, steps: list[Any] | Non
                 primal, derivative, mode = fast[prim]
             except KeyError:
                 primal, derivative, mode = spec(registry, prim, tp, unchecked)
-                if holds_no_user_data(prim) or registry.is_key(prim):
+                if (holds_no_user_data(prim) or registry.is_key(prim)) and len(fast) < _SPECS_MAX:
                     fast[prim] = primal, derivative, mode
             except TypeError:  # unhashable: let lookup explain
                 primal, derivative, mode = spec(registry, prim, tp, unchecked)

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import generic as G
 from ._boxed import ArithmeticByRules
-from .registry import Registry, Rule, default_registry
+from .registry import Registry, Rule, default_registry, refuse_registered_body
 from .step import linearize, pull
 
 __all__ = ["Dual", "dual_jvp", "new_level", "tangent_at"]
@@ -55,6 +55,9 @@ class Dual(ArithmeticByRules):
         return self.registry or default_registry
 
     def _apply(self, rule: Rule) -> Dual:
+        bodies = self._rules().plain_bodies()
+        if bodies:
+            refuse_registered_body(bodies)
         y, local = linearize(rule, self.value)
         return Dual(y, pull(local, self.tangent), self.registry, self.level)
 
@@ -129,6 +132,9 @@ def _binary(rule: Rule, a: Any, b: Any, registry: Registry | None) -> Any:
     da, db = _level(a) == level, _level(b) == level
     va = a.value if da else a
     vb = b.value if db else b
+    bodies = (registry or outer.registry or default_registry).plain_bodies()
+    if bodies:
+        refuse_registered_body(bodies)
     y = rule.primal(va, vb)  # type: ignore[call-arg, misc]
     tangent: Any = None
     if da:

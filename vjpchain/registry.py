@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import cmath
 import math
+import sys
 import threading
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
@@ -23,7 +25,7 @@ import mpmath
 
 from . import generic as G
 from .domain import REALS, Domain
-from .errors import DuplicateRuleError, UnknownPrimitiveError
+from .errors import DuplicateRuleError, UnknownPrimitiveError, UnsupportedTypeError
 from .step import advance, linearize, pull
 
 __all__ = [
@@ -207,19 +209,25 @@ def plain_parameter(value: Any) -> Any:
 class Primitive:
     """A primitive that carries its own rule, usable in any chain without registering it.
 
-    Made by :func:`primitive`. A registry entry for the same object, if any, wins.
+    Made by :func:`primitive` and :meth:`Registry.scalar_rule`. On a traced value or dual
+    number it is one step, by the rule the registry in use gives its key (``key``: the
+    registered function, or the primitive itself), else by its own ``rule``; so a chain
+    ``[p]`` and a traced ``p(x)`` always agree. Its body is never traced.
     """
 
-    __slots__ = ("__name__", "_fn", "rule", "__weakref__")
+    __slots__ = ("__name__", "_fn", "rule", "key", "__weakref__")
 
-    def __init__(self, name: str, fn: Callable[[Any], Any], rule: Rule) -> None:
+    def __init__(self, name: str, fn: Callable[[Any], Any], rule: Rule,
+                 key: Any = None) -> None:
         self.__name__ = name
         self._fn = fn
         self.rule = rule
+        self.key = self if key is None else key
 
     def __call__(self, x: Any) -> Any:
-        # the rule's primal is box-aware (see _user_rule): on a traced value or dual number
-        # it is one step by the rule, never a trace of the body
+        apply = getattr(type(x), "__vjpchain_apply__", None)
+        if apply is not None:
+            return apply(self, x)  # the box looks this primitive up in its registry
         return self.rule.primal(x)  # type: ignore[misc]
 
     formula = None  # what boxes fall back to without a rule: a Primitive always has one
@@ -327,6 +335,28 @@ class BinaryPrimitive:
 
 # --- the registry -----------------------------------------------------------------------------
 
+_PLAIN_BODIES = "plain bodies"  # a key of Registry.derived
+_LIBRARY_MODULES = ("vjpchain", "mpmath", "numpy", "scipy")
+
+
+def refuse_registered_body(bodies: dict[Any, str]) -> None:
+    """Raise if a registered plain function's body is running on a box (a traced value or
+    dual number): its rule would be bypassed and its body differentiated instead, a
+    silently different answer. Called where boxes record an operation, with the registry's
+    :meth:`Registry.plain_bodies`; looks a few frames up, past the box's own machinery."""
+    frame: Any = sys._getframe(2)
+    for _ in range(10):
+        if frame is None:
+            return
+        name = bodies.get(frame.f_code)
+        if name is not None:
+            raise UnsupportedTypeError(
+                f"{name} has a rule in this registry, but the plain function was called on "
+                "a traced value or dual number, so its body ran instead of its rule. Call "
+                "the primitive that scalar_rule (or vjpchain.primitive) returned, inside the "
+                "function you differentiate, or use the registered function as a chain step")
+        frame = frame.f_back
+
 class Registry:
     """A mapping from primitives to rules. Copy it to extend it without touching others.
 
@@ -381,9 +411,12 @@ class Registry:
         family = self._families.get(type(primitive))
         if family is not None:
             return self._bind(family, primitive)
-        rule = getattr(primitive, "rule", None)
-        if isinstance(primitive, Primitive) and isinstance(rule, Rule):
-            return rule
+        if isinstance(primitive, Primitive):
+            # the registry's entry for the registered function wins over the rule the
+            # primitive was made with (it may have been replaced since, or differ here)
+            key = primitive.key
+            found = self._table.get(key) if key is not primitive else None
+            return found if found is not None else primitive.rule
         if type(primitive).__name__ == "ufunc" or (
             getattr(primitive, "__module__", None) or ""
         ).startswith("numpy"):
@@ -441,6 +474,25 @@ class Registry:
     def keys(self) -> list[Any]:
         """Every key of the table (a snapshot: safe while another thread registers)."""
         return list(self._table)
+
+    def plain_bodies(self) -> dict[Any, str]:
+        """``{code object: name}`` of the users' plain Python functions that are keys here.
+
+        Such a function's body must not run on a traced value or dual number: its rule
+        would be silently bypassed (see :func:`refuse_registered_body`). Cached until the
+        rules change; empty for the default registry, so its users pay nothing."""
+        derived = self.derived
+        try:
+            return derived[_PLAIN_BODIES]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        bodies = {}
+        for key in self.keys():
+            if isinstance(key, types.FunctionType) and not (
+                    getattr(key, "__module__", None) or "").startswith(_LIBRARY_MODULES):
+                bodies[key.__code__] = key.__qualname__
+        derived[_PLAIN_BODIES] = bodies
+        return bodies
 
     def __contains__(self, primitive: object) -> bool:
         try:
@@ -653,7 +705,7 @@ class Registry:
                           primal_formula=primal_formula or f"{label}(x)",
                           reference=reference, sympy=sympy)
         # the box-aware callable: call it inside traced functions (one step by this rule)
-        return Primitive(label, fn, self._add(rule, replace))
+        return Primitive(label, fn, self._add(rule, replace), key=primitive)
 
     def binary_rule(self, primitive: Any, primal: Callable[[Any, Any], Any],
                     partials: tuple[Callable[[Any, Any, Any], Any],

@@ -23,7 +23,7 @@ from . import generic as G
 from . import trace_numpy as TN
 from ._boxed import ArithmeticByRules
 from .errors import LeakedTracerError, PrimitiveDomainError, UnsupportedTypeError
-from .registry import Registry, Rule, registry_of
+from .registry import Registry, Rule, refuse_registered_body, registry_of
 from .step import Closure, check_cotangent, linearize
 
 __all__ = ["Traced", "Tape", "trace_vjp"]
@@ -48,10 +48,12 @@ class Tape:
     pullback closure.
     """
 
-    __slots__ = ("registry", "parent1", "partial1", "parent2", "partial2", "closed")
+    __slots__ = ("registry", "parent1", "partial1", "parent2", "partial2", "closed",
+                 "bodies")
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
+        self.bodies = registry.plain_bodies()  # refused on the tape: see node
         self.closed = False  # set when the traced function has returned
         self.parent1: list[int] = []
         self.partial1: list[Any] = []
@@ -70,6 +72,8 @@ class Tape:
                 "derivative would be lost. Compute with it inside the function you "
                 "differentiate, or return it from that function"
             )
+        if self.bodies:
+            refuse_registered_body(self.bodies)
         self.parent1.append(p1)
         self.partial1.append(d1)
         self.parent2.append(p2)
