@@ -111,3 +111,68 @@ def test_complex_paths_are_double_precision_whatever_the_global_precision():
     ctx.prec = 53
     assert at_default[0] == complex(ctx.expm1(ctx.mpc(Z)))
     assert at_default[-1] == -0.82879664423432  # psi(2, 3/2) = 16 - 14 zeta(3)
+
+
+def test_checks_and_references_do_not_spoil_another_threads_precision():
+    """check_rule, check_chain and diff_reference work at 200+ bits in private contexts."""
+    from vjpchain.reference import check_chain, check_rule, diff_reference
+
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def checking_thread() -> None:
+        try:
+            while not stop.is_set():
+                check_rule("tanh", [0.5, 20.0])
+                check_rule(vjpchain.primitive(lambda x: x * vjpchain.exp(x),
+                                              lambda x, y: (1 + x) * vjpchain.exp(x)), [0.5])
+                check_chain(["sin", "exp"], 2.0)
+                diff_reference(vjpchain.sin, 1.0, 80)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    saved_prec, saved_interval = mpmath.mp.prec, sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    worker = threading.Thread(target=checking_thread, daemon=True)
+    try:
+        mpmath.mp.dps = 50
+        x = mpmath.mpf(2)
+        first = vjpchain.grad(["sin", "exp"], x)
+        worker.start()
+        results = [vjpchain.grad(["sin", "exp"], x) for _ in range(400)]
+        dps_after = mpmath.mp.dps
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+        sys.setswitchinterval(saved_interval)
+        mpmath.mp.prec = saved_prec
+    assert not errors, errors
+    assert sum(r != first for r in results) == 0
+    assert dps_after == 50
+
+
+@pytest.mark.parametrize("name", ["sin", "erf", "sinc", "lgamma", "exp2", "log2", "sigmoid",
+                                  "softplus", "digamma", "cbrt", "atanh", "tan"])
+def test_an_mpf_of_a_private_context_is_computed_at_that_contexts_precision(name):
+    ctx = mpmath.MPContext()
+    ctx.prec = 300
+    x = ctx.mpf(3) / 7
+    value, derivative = vjpchain.val_and_grad([name], x)
+    with mpmath.workprec(300):  # the test's own reference, in the global context
+        value_ref, derivative_ref = vjpchain.val_and_grad([name], mpmath.mpf(3) / 7)
+    assert mpmath.mp.prec == 53
+    assert type(value).context is ctx and type(derivative).context is ctx
+    assert abs(value - value_ref) <= abs(value_ref) * mpmath.ldexp(1, -290)
+    assert abs(derivative - derivative_ref) <= abs(derivative_ref) * mpmath.ldexp(1, -290)
+
+
+def test_a_reference_in_the_global_context_is_refused_not_raised():
+    from vjpchain.reference import check_rule
+
+    with pytest.raises(vjpchain.ReferencePrecisionError, match="x.context.exp"):
+        check_rule("exp", [1.0], reference=lambda x: mpmath.exp(x))
+    report = check_rule("exp", [1.0, 2.0], reference=lambda x: x.context.exp(x))
+    assert report.passed and report.max_ulps <= 0.5
+    report = check_rule("exp", [1.0, 2.0], reference=vjpchain.exp)  # follows the context
+    assert report.passed and report.max_ulps <= 0.5
+    assert mpmath.mp.prec == 53

@@ -20,6 +20,7 @@ from .errors import (
     DuplicateRuleError,
     LeakedTracerError,
     PrimitiveDomainError,
+    ReferencePrecisionError,
     RuleOutputError,
     UnknownPrimitiveError,
     UnsupportedInputError,
@@ -72,6 +73,7 @@ __all__ = [
     "VjpchainError", "UnknownPrimitiveError", "DuplicateRuleError", "PrimitiveDomainError",
     "RuleOutputError", "UnsupportedInputError", "UnsupportedTypeError", "LeakedTracerError",
     "CotangentError",
+    "ReferencePrecisionError",
 ]
 __all__ += elementary.__all__
 __all__ += special.__all__

@@ -19,6 +19,7 @@ from .elementary import absolute, log
 from .float64 import kern_binary as KB
 from .float64 import kern_exp as KE
 from .generic import COMPLEX, REAL, Accurate2, Generic2, number_kind, ratio0, select
+from .mpcontext import inctx
 from .registry import binary_rule
 
 __all__ = ["add", "sub", "mul", "truediv", "pow", "atan2", "hypot", "maximum", "minimum"]
@@ -60,7 +61,7 @@ truediv = _operator("truediv", operator.truediv)
 pow = Generic2("pow", real=_pow_real, complex=operator.pow, mp=mpmath.power,  # noqa: A001
                numpy=_np2("power"))
 atan2 = Generic2("atan2", real=math.atan2, mp=mpmath.atan2, numpy=_np2("arctan2"))
-hypot = Generic2("hypot", real=math.hypot, mp=lambda a, b: mpmath.hypot(a, b),
+hypot = Generic2("hypot", real=math.hypot, mp=lambda a, b: inctx.hypot(a, b),
                  numpy=_np2("hypot"))
 maximum = Generic2("maximum", real=_max_scalar, mp=_max_scalar, numpy=_np2("maximum"))
 minimum = Generic2("minimum", real=_min_scalar, mp=_min_scalar, numpy=_np2("minimum"))

@@ -317,9 +317,7 @@ def one_like(x: Any) -> Any:
 
         return np.ones_like(x)
     if kind == G.MP:
-        import mpmath
-
-        return mpmath.mpf(1)
+        return G.context_of(x).mpf(1)  # a private context's number keeps its precision
     if kind == G.COMPLEX:
         return 1 + 0j
     if kind == G.ARRAY_API:

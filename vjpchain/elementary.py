@@ -31,6 +31,7 @@ from .generic import (
     unbox,
     via_mpc,
 )
+from .mpcontext import context_of, inctx
 from .registry import OUTPUT, declare
 
 __all__ = [
@@ -60,8 +61,8 @@ def over(a: Any, b: Any) -> Any:
 def _cbrt_mp(x: Any) -> Any:
     # the real cube root for real x (mpmath.cbrt gives the principal, complex, root of x < 0)
     if isinstance(x, MPF) and x < 0:
-        return -mpmath.cbrt(-x)
-    return mpmath.cbrt(x)
+        return -inctx.cbrt(-x)
+    return inctx.cbrt(x)
 
 
 sqrt = standard("sqrt", math.sqrt, cmath.sqrt, mpmath.sqrt)
@@ -75,9 +76,9 @@ d_cbrt = accurate("d_cbrt", KA.d_cbrt, lambda x: over(1, 3 * cbrt(x) ** 2),
                   doc="cbrt'(x) = 1 / (3 cbrt(x)**2)")
 
 declare(sqrt, d_sqrt, "1/(2*sqrt(x))", domain=Domain(0.0, include_lo=True),
-        reference=lambda x: 1 / (2 * mpmath.sqrt(x)) if x else mpmath.inf)
+        reference=lambda x: 1 / (2 * inctx.sqrt(x)) if x else context_of(x).inf)
 declare(cbrt, d_cbrt, "1/(3*cbrt(x)**2)",
-        reference=lambda x: 1 / (3 * mpmath.cbrt(abs(x)) ** 2) if x else mpmath.inf,
+        reference=lambda x: 1 / (3 * inctx.cbrt(abs(x)) ** 2) if x else context_of(x).inf,
         sympy={"cbrt": lambda sp, x: sp.real_root(x, 3)})
 
 # --- trigonometric ------------------------------------------------------------------------------
@@ -94,8 +95,8 @@ def _d_tan(x: Any) -> Any:
 d_tan = accurate("d_tan", KA.d_tan, _d_tan, doc="tan'(x) = 1 / cos(x)**2")
 
 declare(sin, cos, "cos(x)", reference=mpmath.cos)
-declare(cos, lambda x, y: -sin(x), "-sin(x)", reference=lambda x: -mpmath.sin(x))
-declare(tan, d_tan, "1/cos(x)**2", ulps=2.0, reference=lambda x: mpmath.sec(x) ** 2,
+declare(cos, lambda x, y: -sin(x), "-sin(x)", reference=lambda x: -inctx.sin(x))
+declare(tan, d_tan, "1/cos(x)**2", ulps=2.0, reference=lambda x: inctx.sec(x) ** 2,
         domain=Domain(special=(_HALF_PI, -_HALF_PI, 3 * _HALF_PI, 1e22)))
 
 asin = standard("asin", math.asin, cmath.asin, mpmath.asin, "arcsin")
@@ -116,7 +117,7 @@ def _d_atan(x: Any) -> Any:
 
 
 def _reference_d_asin(x: Any) -> Any:
-    return 1 / mpmath.sqrt((1 - x) * (1 + x)) if abs(x) != 1 else mpmath.inf
+    return 1 / inctx.sqrt((1 - x) * (1 + x)) if abs(x) != 1 else context_of(x).inf
 
 
 d_asin = accurate("d_asin", KA.d_asin, _d_asin, doc="asin'(x) = 1 / sqrt(1 - x**2)")
@@ -135,7 +136,7 @@ declare(atan, d_atan, "1/(1 + x**2)", aliases=("arctan",),
 exp = standard("exp", math.exp, cmath.exp, mpmath.exp, overflows=True)
 expm1 = standard("expm1", math.expm1, via_mpc("expm1"), mpmath.expm1, overflows=True)
 exp2 = standard("exp2", math.exp2, lambda z: cmath.exp(z * _LN2),
-                lambda x: mpmath.power(2, x), overflows=True,
+                lambda x: inctx.power(2, x), overflows=True,
                 array_names={"standard": "exp2", "torch": "exp2"})
 
 
@@ -143,12 +144,12 @@ def _d_exp2(x: Any) -> Any:
     return _LN2 * exp2(x)
 
 
-d_exp2 = accurate("d_exp2", KE.d_exp2, _d_exp2, mp=lambda x: mpmath.ln2 * mpmath.power(2, x),
+d_exp2 = accurate("d_exp2", KE.d_exp2, _d_exp2, mp=lambda x: context_of(x).ln2 * inctx.power(2, x),
                   doc="exp2'(x) = ln 2 * 2**x")
 
 declare(exp, OUTPUT, "exp(x)", reference=mpmath.exp,
         domain=Domain(hi=_MAX_EXP, include_hi=True))
-declare(exp2, d_exp2, "log(2)*2**x", reference=lambda x: mpmath.ln2 * mpmath.power(2, x),
+declare(exp2, d_exp2, "log(2)*2**x", reference=lambda x: context_of(x).ln2 * inctx.power(2, x),
         sympy={"exp2": lambda sp, x: 2 ** x},
         domain=Domain(hi=_EXP2_DERIV_MAX, special=(1024.5, 1024.0, 1023.99, -1074.0, -1022.5)))
 declare(expm1, exp, "exp(x)", reference=mpmath.exp,
@@ -156,21 +157,21 @@ declare(expm1, exp, "exp(x)", reference=mpmath.exp,
         domain=Domain(hi=_MAX_EXP, include_hi=True, special=(-40.0, -745.0)))
 
 log = standard("log", math.log, cmath.log, mpmath.log)
-log2 = standard("log2", math.log2, lambda z: cmath.log(z) / _LN2, lambda x: mpmath.log(x, 2))
+log2 = standard("log2", math.log2, lambda z: cmath.log(z) / _LN2, lambda x: inctx.log(x, 2))
 log10 = standard("log10", math.log10, cmath.log10, mpmath.log10)
 log1p = standard("log1p", math.log1p, via_mpc("log1p"), mpmath.log1p)
 
 d_log = accurate("d_log", KA.d_log, lambda x: over(1, x), doc="log'(x) = 1 / x")
 d_log2 = accurate("d_log2", KA.d_log2, lambda x: 1 / (x * _LN2),
-                  mp=lambda x: over(1, x * mpmath.ln2), doc="log2'(x) = 1 / (x ln 2)")
+                  mp=lambda x: over(1, x * context_of(x).ln2), doc="log2'(x) = 1 / (x ln 2)")
 d_log10 = accurate("d_log10", KA.d_log10, lambda x: 1 / (x * _LN10),
-                   mp=lambda x: over(1, x * mpmath.ln10), doc="log10'(x) = 1 / (x ln 10)")
+                   mp=lambda x: over(1, x * context_of(x).ln10), doc="log10'(x) = 1 / (x ln 10)")
 d_log1p = accurate("d_log1p", KA.d_log1p, lambda x: 1 / (1 + x), doc="log1p'(x) = 1 / (1 + x)")
 
 declare(log, d_log, "1/x", reference=lambda x: 1 / x, domain=Domain(0.0))
-declare(log2, d_log2, "1/(x*log(2))", reference=lambda x: 1 / (x * mpmath.ln2),
+declare(log2, d_log2, "1/(x*log(2))", reference=lambda x: 1 / (x * context_of(x).ln2),
         sympy={"log2": lambda sp, x: sp.log(x, 2)}, domain=Domain(0.0))
-declare(log10, d_log10, "1/(x*log(10))", reference=lambda x: 1 / (x * mpmath.ln10),
+declare(log10, d_log10, "1/(x*log(10))", reference=lambda x: 1 / (x * context_of(x).ln10),
         sympy={"log10": lambda sp, x: sp.log(x, 10)}, domain=Domain(0.0))
 declare(log1p, d_log1p, "1/(1 + x)", reference=lambda x: 1 / (1 + x),
         sympy={"log1p": lambda sp, x: sp.log(1 + x)}, domain=Domain(-1.0))
@@ -189,7 +190,7 @@ declare(sinh, d_sinh, "cosh(x)", reference=mpmath.cosh,
         domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
 declare(cosh, d_cosh, "sinh(x)", reference=mpmath.sinh,
         domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
-declare(tanh, d_tanh, "sech(x)**2", reference=lambda x: mpmath.sech(x) ** 2,
+declare(tanh, d_tanh, "sech(x)**2", reference=lambda x: inctx.sech(x) ** 2,
         domain=Domain(special=(19.0, 20.0, 355.0, 372.0)))
 
 asinh = standard("asinh", math.asinh, cmath.asinh, mpmath.asinh, "arcsinh")
@@ -205,10 +206,10 @@ d_atanh = accurate("d_atanh", KA.d_atanh, lambda x: over(1, (1 - x) * (1 + x)),
                    doc="atanh'(x) = 1 / (1 - x**2)")
 
 declare(asinh, d_asinh, "1/sqrt(1 + x**2)", aliases=("arcsinh",),
-        reference=lambda x: 1 / mpmath.sqrt(1 + x * x),
+        reference=lambda x: 1 / inctx.sqrt(1 + x * x),
         domain=Domain(special=(1e200, -1e200, 1.34e154)))
 declare(acosh, d_acosh, "1/sqrt(x**2 - 1)", aliases=("arccosh",),
-        reference=lambda x: 1 / mpmath.sqrt((x - 1) * (x + 1)) if x != 1 else mpmath.inf,
+        reference=lambda x: 1 / inctx.sqrt((x - 1) * (x + 1)) if x != 1 else context_of(x).inf,
         domain=Domain(1.0, include_lo=True, special=(1e300,)))
 declare(atanh, d_atanh, "1/(1 - x**2)", aliases=("arctanh",),
         reference=lambda x: 1 / ((1 - x) * (1 + x)), domain=Domain(-1.0, 1.0))
@@ -221,7 +222,7 @@ def _sigmoid_formula(x: Any) -> Any:
 
 
 def _sigmoid_mp(x: Any) -> Any:
-    return 1 / (1 + mpmath.exp(-x))
+    return 1 / (1 + inctx.exp(-x))
 
 
 def _softplus_formula(x: Any) -> Any:
@@ -231,8 +232,8 @@ def _softplus_formula(x: Any) -> Any:
 def _softplus_mp(x: Any) -> Any:
     # log(1 + e^x) = x + log1p(e^-x) keeps full precision for large positive x
     if isinstance(x, MPF) and x > 0:
-        return x + mpmath.log1p(mpmath.exp(-x))
-    return mpmath.log1p(mpmath.exp(x))
+        return x + inctx.log1p(inctx.exp(-x))
+    return inctx.log1p(inctx.exp(x))
 
 
 def _d_sigmoid(x: Any) -> Any:
@@ -271,7 +272,7 @@ softplus.array_formula = _softplus_array
 d_sigmoid.array_formula = _d_sigmoid_array
 
 declare(sigmoid, d_sigmoid, "sigmoid(x)*(1 - sigmoid(x))", aliases=("logistic", "expit"),
-        reference=lambda x: mpmath.exp(-x) / (1 + mpmath.exp(-x)) ** 2,
+        reference=lambda x: inctx.exp(-x) / (1 + inctx.exp(-x)) ** 2,
         sympy={"sigmoid": lambda sp, x: 1 / (1 + sp.exp(-x))},
         domain=Domain(special=(-745.0, 40.0, 710.0)))
 declare(softplus, d_softplus, "sigmoid(x)", reference=_sigmoid_mp,
@@ -314,7 +315,7 @@ sign = Generic("sign", real=_sign_real, mp=mpmath.sign, numpy=numpy_ufunc("sign"
                array_names={"standard": "sign"}, doc="sign(x): -1, 0 or 1 (0 at 0).")
 sign.formula = _sign_formula
 minus_one = Generic("minus_one", real=lambda x: -1.0, complex=lambda z: -1.0,
-                    mp=lambda x: -mpmath.mpf(1), numpy=lambda a: -1.0,
+                    mp=lambda x: -context_of(x).mpf(1), numpy=lambda a: -1.0,
                     doc="the constant -1 in the argument's arithmetic (neg's derivative)")
 minus_one.formula = lambda x: x * 0 - 1  # traced and dual numbers: a zero derivative
 neg = Generic("neg", real=lambda x: -float(x), complex=_neg, mp=_neg,
@@ -331,7 +332,7 @@ d_reciprocal = accurate("d_reciprocal", KA.d_reciprocal, lambda x: -1 / (x * x),
 declare(absolute, sign, "sign(x)", reference=mpmath.sign,
         aliases=(builtins.abs, operator.abs, "absolute", mpmath.fabs, math.fabs))
 declare(neg, minus_one, "-1", aliases=(operator.neg, "negative"), primal_formula="-x",
-        reference=lambda x: mpmath.mpf(-1))
+        reference=lambda x: context_of(x).mpf(-1))
 declare(square, lambda x, y: 2 * x, "2*x", primal_formula="x**2", reference=lambda x: 2 * x)
 declare(reciprocal, d_reciprocal, "-1/x**2", primal_formula="1/x",
         reference=lambda x: -1 / (x * x), domain=Domain(excluded=(0.0,)))

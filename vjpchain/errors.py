@@ -43,3 +43,9 @@ class LeakedTracerError(VjpchainError, RuntimeError):
 
 class CotangentError(VjpchainError, TypeError, ValueError):
     """A pullback was given a cotangent of the wrong type or shape for the output."""
+
+
+class ReferencePrecisionError(VjpchainError, ValueError):
+    """A reference derivative computed at mpmath's global precision instead of its
+    argument's (it calls ``mpmath.exp`` where ``x.context.exp`` or ``vjpchain.exp`` is
+    needed); checks never raise the global precision."""

@@ -7,13 +7,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import mpmath
-
 from .domain import REALS, Domain
 from .errors import UnsupportedTypeError
 from .float64.kern_exp import d_power as d_power_kernel
 from .float64.ops import FLOAT_OPS
 from .generic import MP, NUMPY, REAL, np_ops, number_kind
+from .mpcontext import context_of, inctx
 from .registry import Parametric, Pullback, default_registry, plain_parameter
 
 __all__ = ["power", "scale", "shift"]
@@ -39,7 +38,7 @@ class power(Parametric):  # noqa: N801 - reads as the function it stands for
             except OverflowError:
                 return math.inf if x > 0 or float(self.p) % 2 == 0 else -math.inf
         if kind == MP:
-            return mpmath.power(x, self.p)
+            return inctx.power(x, self.p)
         if kind is None and not hasattr(type(x), "__vjpchain_apply__"):
             raise UnsupportedTypeError(
                 f"power({self.p!r}) is not defined for arguments of type {type(x).__name__}")
@@ -68,7 +67,7 @@ class power(Parametric):  # noqa: N801 - reads as the function it stands for
                 out = out.astype(a.dtype)
                 return out if isinstance(x, np.ndarray) else out[()]
         if kind == MP:
-            return p * mpmath.power(x, p - 1)
+            return p * inctx.power(x, p - 1)
         return p * x ** (p - 1)
 
 
@@ -92,7 +91,7 @@ class scale(Parametric):  # noqa: N801
 
     def derivative(self, x: Any, y: Any) -> Any:
         if type(x) is not float and number_kind(type(x)) == MP:
-            return mpmath.mpmathify(self.a)  # exact, in the input's arithmetic
+            return context_of(x).mpmathify(self.a)  # exact, in the input's arithmetic
         return self.a
 
 
@@ -116,7 +115,7 @@ class shift(Parametric):  # noqa: N801
 
     def derivative(self, x: Any, y: Any) -> Any:
         if type(x) is not float and number_kind(type(x)) == MP:
-            return mpmath.mpf(1)
+            return context_of(x).mpf(1)
         return 1.0
 
 

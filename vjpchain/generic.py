@@ -29,12 +29,14 @@ import mpmath
 
 from .errors import UnsupportedTypeError
 from .float64.ops import FLOAT_OPS
+from .mpcontext import at_precision, context_of, in_context, inctx
 
 __all__ = [
     "Generic", "Generic2", "Accurate2", "number_kind", "is_array_api_type", "array_namespace",
     "REAL", "COMPLEX", "MP", "NUMPY", "ARRAY_API", "MPF", "MPC",
     "standard", "accurate", "overflow_to_inf", "numpy_ufunc", "np_vectorized", "via_mpc",
-    "at_precision", "np_ops", "is_complex_array", "unbox", "select", "ratio0",
+    "at_precision", "context_of", "inctx", "np_ops", "is_complex_array", "unbox", "select",
+    "ratio0",
 ]
 
 Impl = Callable[[Any], Any]
@@ -226,7 +228,11 @@ class Generic:
                 " complex, mpmath mpf/mpc, NumPy arrays and array API arrays (PyTorch, dask..."
                 " with array-api-compat installed); convert the value explicitly"
             )
-        self._cache[tp] = found
+        if kind == MP:
+            # a private context's numbers compute in that context, at its precision
+            found = in_context(found, getattr(tp, "context", mpmath.mp))
+        if len(self._cache) < 256:
+            self._cache[tp] = found
         return found
 
     @property
@@ -355,6 +361,8 @@ class Generic2:
         if impl is None:
             raise UnsupportedTypeError(f"vjpchain.{self.__name__} is not defined for {kind} "
                                        "arguments")
+        if kind == MP:
+            impl = in_context(impl, context_of(a, b))
         if len(self._cache) < 64:
             self._cache[type(a), type(b)] = impl
         return impl(a, b)
@@ -525,36 +533,6 @@ def np_vectorized(f: Impl) -> Impl:
         return out if isinstance(x, np.ndarray) else out[()]
 
     return call
-
-
-_private_contexts: dict[int, Any] = {}
-
-
-def at_precision(prec: int) -> Any:
-    """A private mpmath context at ``prec`` bits: extra precision without touching mp.
-
-    One per thread (``_private_contexts`` maps a thread's id to its own cache): mpmath
-    functions raise and restore their context's precision internally, so threads sharing one
-    context would leave it at a wrong precision. A context is set up in full before it is
-    published.
-    """
-    import threading  # cached in sys.modules: cheap
-
-    tid = threading.get_ident()
-    cache = _private_contexts.get(tid)
-    if cache is None:
-        cache = {}
-        if len(_private_contexts) > 64:
-            _private_contexts.clear()
-        _private_contexts[tid] = cache
-    ctx = cache.get(prec)
-    if ctx is None:
-        ctx = mpmath.MPContext()
-        ctx.prec = prec
-        if len(cache) > 64:
-            cache.clear()
-        cache[prec] = ctx
-    return ctx
 
 
 def select(cond: Any, a: Any, b: Any) -> Any:

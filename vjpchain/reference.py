@@ -11,7 +11,9 @@ from typing import Any
 import mpmath
 
 from .domain import sweep_points
-from .errors import VjpchainError
+from .errors import ReferencePrecisionError, VjpchainError
+from .generic import MPC
+from .mpcontext import at_precision, context_of, in_context
 from .registry import registry_of
 from .step import advance
 
@@ -22,9 +24,41 @@ __all__ = [
     "RuleReport", "ChainReport", "CheckRow", "StepRow",
 ]
 
-_MAX = mpmath.mpf(1.7976931348623157e308)
+# Every evaluation here runs in a private context (mpcontext.at_precision): a check never
+# changes the precision of mpmath's global context, which other threads may be using.
+_WIDE = at_precision(256)
+_MAX = _WIDE.mpf(1.7976931348623157e308)
 # the smallest magnitude that rounds to inf in float64: (2 - 2**-53) * 2**1023
-_OVERFLOW = (2 - mpmath.mpf(2) ** -53) * mpmath.mpf(2) ** 1023
+_OVERFLOW = (2 - _WIDE.mpf(2) ** -53) * _WIDE.mpf(2) ** 1023
+
+
+def digits(dps: int) -> Any:
+    """A private mpmath context at ``dps`` decimal digits (mpmath's own conversion)."""
+    return at_precision(mpmath.libmp.dps_to_prec(dps))
+
+
+def evaluate(fn: Callable[[Any], Any], ctx: Any, x: Any) -> Any:
+    """``fn(x)`` in the private context ``ctx``: ``fn`` takes its mpmath functions from its
+    argument's context (as vjpchain's functions and the declarations' references do) or is a
+    function of mpmath's (``mpmath.cos``), which is taken from ``ctx``.
+
+    Raises:
+        ReferencePrecisionError: ``fn`` computed in mpmath's global context at a lower
+            precision (``mpmath.exp(x)`` inside it): raising the global precision would
+            change it under every other thread, so write it with ``x.context.exp(x)`` or
+            ``vjpchain.exp(x)``, which follow the argument.
+    """
+    out = in_context(fn, ctx)(x if context_of(x) is ctx else ctx.convert(x))
+    own = context_of(out)
+    if (own is not ctx and own is mpmath.mp and own.prec < ctx.prec
+            and mpmath.isfinite(out) and out != 0):  # inf, nan and 0 are exact anywhere
+        raise ReferencePrecisionError(
+            f"the reference {getattr(fn, '__qualname__', fn)!r} computed at mpmath's global "
+            f"precision ({own.prec} bits) instead of its argument's ({ctx.prec} bits): it "
+            "calls mpmath's module functions (mpmath.exp...). Write it with the argument's "
+            "context, x.context.exp(x), or with vjpchain's functions, vjpchain.exp(x), "
+            "which follow it; checks never change mpmath's global precision")
+    return out
 
 
 def float_ulp(exact: Any) -> Any:
@@ -42,16 +76,15 @@ def ulp_error(computed: float, exact: Any) -> float:
     the true value rounds to that inf; any other inf or nan counts as an infinite error.
     """
     computed = float(computed)
-    with mpmath.workprec(256):
-        if math.isnan(computed):
-            return math.inf
-        if math.isinf(computed):
-            if abs(exact) >= _OVERFLOW and (computed > 0) == (exact > 0):
-                return 0.0
-            return math.inf
-        if abs(exact) >= _OVERFLOW:
-            return math.inf
-        return float(abs(mpmath.mpf(computed) - exact) / float_ulp(exact))
+    if math.isnan(computed):
+        return math.inf
+    if math.isinf(computed):
+        if abs(exact) >= _OVERFLOW and (computed > 0) == (exact > 0):
+            return 0.0
+        return math.inf
+    if abs(exact) >= _OVERFLOW:
+        return math.inf
+    return float(abs(_WIDE.mpf(computed) - exact) / float_ulp(exact))
 
 
 class _References(Mapping[str, Callable[[Any], Any]]):
@@ -78,8 +111,7 @@ REFERENCE_DERIVATIVES: Mapping[str, Callable[[Any], Any]] = _References()
 
 def reference_derivative(name: str, x: float, dps: int = 60) -> Any:
     """The derivative of the built-in primitive ``name`` at the float ``x``, at ``dps`` digits."""
-    with mpmath.workdps(dps):
-        return REFERENCE_DERIVATIVES[name](mpmath.mpf(x))
+    return evaluate(REFERENCE_DERIVATIVES[name], digits(dps), x)
 
 
 def sweep_ulps(
@@ -90,11 +122,11 @@ def sweep_ulps(
 ) -> list[tuple[float, float, float, Any]]:
     """``(x, computed, ulps, reference)`` for each point; the reference at ``dps`` digits."""
     rows = []
-    with mpmath.workdps(dps):
-        for x in points:
-            ref = exact(mpmath.mpf(x))
-            value = compute(x)
-            rows.append((x, value, ulp_error(value, ref), ref))
+    ctx = digits(dps)
+    for x in points:
+        ref = evaluate(exact, ctx, x)
+        value = compute(x)
+        rows.append((x, value, ulp_error(value, ref), ref))
     return rows
 
 
@@ -106,7 +138,7 @@ def rule_reference(rule: Any) -> Callable[[Any], Any]:
     primal = rule.primal
     if primal is None:
         raise ValueError(f"rule {rule.name!r} has no primal to differentiate numerically")
-    return lambda x: mpmath.diff(primal, x)
+    return lambda x: context_of(x).diff(primal, x)
 
 
 def excused_near_zero(exact: Callable[[Any], Any], x: float, rel: float = 1e-6,
@@ -120,22 +152,22 @@ def excused_near_zero(exact: Callable[[Any], Any], x: float, rel: float = 1e-6,
     derivative is 0 (``abs'(0) = 1``) is a wrong convention, not rounding. At 0 the
     neighbourhood is +-2**-1000.
     """
-    with mpmath.workdps(60):
-        xm = mpmath.mpf(x)
-        if x == 0:
-            step = mpmath.ldexp(1, -1000)
-            lo, hi = exact(-step), exact(step)
-        else:
-            lo, hi = exact(xm * (1 - rel)), exact(xm * (1 + rel))
-        if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
-            return False
-        changes = bool(lo == 0 or hi == 0 or (lo > 0) != (hi > 0))
-        if not changes or value is None:
-            return changes
-        if not math.isfinite(value):
-            return False
-        scale = max(abs(lo), abs(hi))
-        return bool(abs(mpmath.mpf(value) - exact(xm)) <= mpmath.mpf("1e-8") * scale)
+    ctx = digits(60)
+    xm = ctx.mpf(x)
+    if x == 0:
+        step = ctx.ldexp(1, -1000)
+        lo, hi = evaluate(exact, ctx, -step), evaluate(exact, ctx, step)
+    else:
+        lo, hi = evaluate(exact, ctx, xm * (1 - rel)), evaluate(exact, ctx, xm * (1 + rel))
+    if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
+        return False
+    changes = bool(lo == 0 or hi == 0 or (lo > 0) != (hi > 0))
+    if not changes or value is None:
+        return changes
+    if not math.isfinite(value):
+        return False
+    scale = max(abs(lo), abs(hi))
+    return bool(abs(ctx.mpf(value) - evaluate(exact, ctx, xm)) <= ctx.mpf("1e-8") * scale)
 
 
 # --- checks of rules and chains ---------------------------------------------------------------
@@ -244,43 +276,46 @@ def diff_reference(f: Callable[[Any], Any], x: float, dps: int = 50) -> Any:
     at 1e30) the difference cancels. So the step shrinks with ``|x| < 1``, the precision
     grows with ``|x|``, and it is raised until two evaluations agree to ``dps`` digits.
     """
-    with mpmath.workdps(dps):
-        xm = mpmath.mpf(x)
-        if not mpmath.isfinite(xm):
+    ctx = digits(dps)
+    xm = ctx.mpf(x)
+    if not mpmath.isfinite(xm):
+        return None
+    prec = ctx.prec
+    mag = 0 if xm == 0 else int(ctx.mag(xm))
+    h = ctx.ldexp(1, min(mag, 0) - prec - 10)
+    work = prec + abs(mag) + 10
+    previous = None
+    while True:
+        wide = at_precision(work)
+        try:
+            d = wide.diff(in_context(f, wide), wide.mpf(xm), h=h)
+        except (ArithmeticError, ValueError, TypeError, VjpchainError):
             return None
-        prec = mpmath.mp.prec
-        mag = 0 if xm == 0 else int(mpmath.mag(xm))
-        h = mpmath.ldexp(1, min(mag, 0) - prec - 10)
-        work = prec + abs(mag) + 10
-        previous = None
-        while True:
-            try:
-                with mpmath.workprec(work):
-                    d = mpmath.diff(f, xm, h=h)
-            except (ArithmeticError, ValueError, TypeError, VjpchainError):
+        if isinstance(d, MPC):
+            if d.imag != 0:
                 return None
-            if isinstance(d, mpmath.mpc):
-                if d.imag != 0:
-                    return None
-                d = d.real
-            if mpmath.isnan(d):
-                return None
-            if (previous is not None and d != 0
-                    and abs(d - previous) <= abs(d) * mpmath.ldexp(1, -prec - 4)):
-                return +d
-            if work >= _MAX_REFERENCE_PREC:
-                return +d if d == 0 else None
-            previous = d
-            work = min(2 * work, _MAX_REFERENCE_PREC)
+            d = d.real
+        if mpmath.isnan(d):
+            return None
+        if (previous is not None and d != 0
+                and abs(d - previous) <= abs(d) * ctx.ldexp(1, -prec - 4)):
+            return ctx.mpf(d)
+        if work >= _MAX_REFERENCE_PREC:
+            return ctx.mpf(d) if d == 0 else None
+        previous = d
+        work = min(2 * work, _MAX_REFERENCE_PREC)
 
 
 def _mp_capable(primal: Callable[[Any], Any], x: float) -> bool:
+    # whether the primal computes in mpmath, in its argument's context (written with
+    # vjpchain's functions); one written with mpmath's module functions computes at the
+    # global precision, which a check never raises: the float reference serves it instead
+    ctx = digits(30)
     try:
-        with mpmath.workdps(30):
-            out = primal(mpmath.mpf(x))
+        out = primal(ctx.mpf(x))
     except Exception:
         return False
-    return isinstance(out, (mpmath.mpf, mpmath.mpc))
+    return context_of(out) is ctx
 
 
 def _float_primal_reference(primal: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -300,17 +335,17 @@ def _difference_at(primal: Callable[[Any], Any], xf: float, h: float) -> tuple[A
     """The 8th-order central difference of the float ``primal`` at ``xf`` with step ``h``,
     and the part of it that can be the rounding of the primal's values (half an ulp of the
     largest one, through the weights, over the step)."""
-    weights = (mpmath.mpf(4) / 5, -mpmath.mpf(1) / 5, mpmath.mpf(4) / 105,
-               -mpmath.mpf(1) / 280)
-    total = mpmath.mpf(0)
-    largest = mpmath.mpf(0)
+    ctx = _WIDE
+    weights = (ctx.mpf(4) / 5, -ctx.mpf(1) / 5, ctx.mpf(4) / 105, -ctx.mpf(1) / 280)
+    total = ctx.mpf(0)
+    largest = ctx.mpf(0)
     for k, w in enumerate(weights, start=1):
-        right = mpmath.mpf(float(primal(xf + k * h)))
-        left = mpmath.mpf(float(primal(xf - k * h)))
+        right = ctx.mpf(float(primal(xf + k * h)))
+        left = ctx.mpf(float(primal(xf - k * h)))
         largest = max(largest, abs(right), abs(left))
         total += w * (right - left)
-    noise = 2 * sum(abs(w) for w in weights) * largest * mpmath.mpf(2) ** -53 / h
-    return total / mpmath.mpf(h), noise
+    noise = 2 * sum(abs(w) for w in weights) * largest * ctx.mpf(2) ** -53 / h
+    return total / ctx.mpf(h), noise
 
 
 def _float_difference(primal: Callable[[Any], Any], xf: float) -> tuple[Any, Any]:
@@ -325,7 +360,7 @@ def _float_difference(primal: Callable[[Any], Any], xf: float) -> tuple[Any, Any
     """
     h = 2.0 ** -10 * max(abs(xf), 1.0)
     earlier: list[Any] = []
-    best, best_error = mpmath.mpf(0), mpmath.inf
+    best, best_error = _WIDE.mpf(0), _WIDE.inf
     worse = 0
     for _ in range(600):
         if xf + h == xf or h < 1e-300 or worse >= 4:
@@ -345,8 +380,8 @@ def _float_difference(primal: Callable[[Any], Any], xf: float) -> tuple[Any, Any
                 worse += 1  # past the best step: the noise grows from here on
         earlier.append(estimate)
         h /= 4
-    if not best_error <= mpmath.mpf("1e-6") * abs(best):
-        return best, mpmath.inf
+    if not best_error <= _WIDE.mpf("1e-6") * abs(best):
+        return best, _WIDE.inf
     return best, best_error
 
 
@@ -370,8 +405,9 @@ def _reference_for(rule: Any, probe: float) -> tuple[Callable[[Any], Any], str]:
         primal = rule.primal
 
         def by_diff(x: Any) -> Any:
-            d = diff_reference(primal, x, mpmath.mp.dps)
-            return mpmath.nan if d is None else d
+            ctx = context_of(x)
+            d = diff_reference(primal, x, ctx.dps)
+            return ctx.nan if d is None else d
 
         return by_diff, "mpmath.diff of the primal in mpmath"
     return (_float_primal_reference(rule.primal), FLOAT_PRIMAL_REFERENCE)
@@ -412,6 +448,7 @@ def check_rule(primitive: Any, points: Iterable[float] | None = None, *, rules: 
         exact, kind = _reference_for(rule, next((x for x in xs if 0.1 < abs(x) < 10), 0.5))
     tolerance = ulps if ulps is not None else rule.ulps
     resolution = _FLOAT_PRIMAL_RESOLUTION if kind is FLOAT_PRIMAL_REFERENCE else 0.0
+    ctx = digits(dps)
     rows = []
     for x in xs:
         try:
@@ -423,30 +460,31 @@ def check_rule(primitive: Any, points: Iterable[float] | None = None, *, rules: 
             else:  # an exception where the primal is fine is a failure of the rule
                 rows.append(CheckRow(x, math.nan, None, math.inf, False, f"raised {exc!r}"))
             continue
-        with mpmath.workdps(dps):
-            try:
-                ref = exact(mpmath.mpf(x))
-            except (ArithmeticError, ValueError) as exc:
-                # the reference's own evaluation (a difference reaching past a domain edge)
+        try:
+            ref = evaluate(exact, ctx, x)
+        except ReferencePrecisionError:
+            raise
+        except (ArithmeticError, ValueError) as exc:
+            # the reference's own evaluation (a difference reaching past a domain edge)
+            rows.append(CheckRow(x, value, None, math.nan, True,
+                                 f"no reference here ({exc})"))
+            continue
+        if isinstance(ref, MPC) or ref is None or mpmath.isnan(ref):
+            rows.append(CheckRow(x, value, None, math.nan, True, "no real reference"))
+            continue
+        err = ulp_error(value, ref)
+        bound = tolerance
+        if resolution and mpmath.isfinite(ref):
+            # the float-primal reference resolves the derivative only so far (twice its
+            # estimated error, and never below 1e-11 relative)
+            error = _float_difference(rule.primal, x)[1]  # type: ignore[arg-type]
+            if not mpmath.isfinite(error):
                 rows.append(CheckRow(x, value, None, math.nan, True,
-                                     f"no reference here ({exc})"))
+                                     "no reference here: the float primal cannot resolve "
+                                     "the derivative at this x"))
                 continue
-            if isinstance(ref, mpmath.mpc) or ref is None or mpmath.isnan(ref):
-                rows.append(CheckRow(x, value, None, math.nan, True, "no real reference"))
-                continue
-            err = ulp_error(value, ref)
-            bound = tolerance
-            if resolution and mpmath.isfinite(ref):
-                # the float-primal reference resolves the derivative only so far (twice its
-                # estimated error, and never below 1e-11 relative)
-                error = _float_difference(rule.primal, x)[1]  # type: ignore[arg-type]
-                if not mpmath.isfinite(error):
-                    rows.append(CheckRow(x, value, None, math.nan, True,
-                                         "no reference here: the float primal cannot resolve "
-                                         "the derivative at this x"))
-                    continue
-                bound = max(tolerance, float((2 * error + resolution * abs(ref))
-                                             / float_ulp(ref)))
+            bound = max(tolerance, float((2 * error + resolution * abs(ref))
+                                         / float_ulp(ref)))
         if err <= tolerance:
             excused, note = False, ""
         elif err <= bound:
@@ -562,32 +600,32 @@ def check_chain(chain: Iterable[Any], x: float, *, rules: Any = None,
     value, pullback = vjp(prims, float(x), rules=registry)
     derivative = pullback(1.0)
     refs = []
-    with mpmath.workdps(dps):
-        exact_x = mpmath.mpf(x)
-        exact_d = []
-        exact_dd_own = []
-        for i, rule in enumerate(ruleset):
-            exact_fn, _ = _reference_for(rule, xs[i] if xs[i] else 0.5)
-            exact_d.append(exact_fn(exact_x))
-            exact_dd_own.append(exact_fn(mpmath.mpf(xs[i])))
-            refs.append(exact_x)
-            exact_x = advance(rule, exact_x)
-            refs[-1] = exact_x
-        total = mpmath.fprod(exact_d) if exact_d else mpmath.mpf(1)
-        rows = []
-        cot_float = 1.0
-        cot_exact = mpmath.mpf(1)
-        cots: list[tuple[float, Any]] = []
-        for i in reversed(range(len(ruleset))):
-            cot_float = cot_float * ds[i]
-            cot_exact = cot_exact * exact_d[i]
-            cots.append((cot_float, cot_exact))
-        cots.reverse()
-        for i, rule in enumerate(ruleset):
-            rows.append(StepRow(i, rule.name, xs[i], ys[i], ds[i], ulp_error(ys[i], refs[i]),
-                                ulp_error(ds[i], exact_dd_own[i]), ulp_error(ds[i], exact_d[i]),
-                                ulp_error(cots[i][0], cots[i][1])))
-        err = ulp_error(derivative, total)
+    ctx = digits(dps)
+    exact_x = ctx.mpf(x)
+    exact_d = []
+    exact_dd_own = []
+    for i, rule in enumerate(ruleset):
+        exact_fn, _ = _reference_for(rule, xs[i] if xs[i] else 0.5)
+        exact_d.append(evaluate(exact_fn, ctx, exact_x))
+        exact_dd_own.append(evaluate(exact_fn, ctx, xs[i]))
+        refs.append(exact_x)
+        exact_x = advance(rule, exact_x)
+        refs[-1] = exact_x
+    total = ctx.fprod(exact_d) if exact_d else ctx.mpf(1)
+    rows = []
+    cot_float = 1.0
+    cot_exact = ctx.mpf(1)
+    cots: list[tuple[float, Any]] = []
+    for i in reversed(range(len(ruleset))):
+        cot_float = cot_float * ds[i]
+        cot_exact = cot_exact * exact_d[i]
+        cots.append((cot_float, cot_exact))
+    cots.reverse()
+    for i, rule in enumerate(ruleset):
+        rows.append(StepRow(i, rule.name, xs[i], ys[i], ds[i], ulp_error(ys[i], refs[i]),
+                            ulp_error(ds[i], exact_dd_own[i]), ulp_error(ds[i], exact_d[i]),
+                            ulp_error(cots[i][0], cots[i][1])))
+    err = ulp_error(derivative, total)
     culprit, diagnosis = _diagnose(rows, ruleset, err)
     return ChainReport(float(x), value, derivative, total, err, rows, culprit, diagnosis)
 

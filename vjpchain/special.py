@@ -28,6 +28,7 @@ from .generic import (
     overflow_to_inf,
     via_mpc,
 )
+from .mpcontext import context_of, inctx
 from .registry import declare
 
 __all__ = ["erf", "erfc", "lgamma", "digamma", "sinc"]
@@ -42,7 +43,8 @@ def _d_erf(x: Any) -> Any:
 
 
 def _d_erf_mp(x: Any) -> Any:
-    return 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x)
+    c = context_of(x)
+    return 2 / c.sqrt(c.pi) * c.exp(-x * x)
 
 
 erf = Generic("erf", real=math.erf, complex=via_mpc("erf"), mp=mpmath.erf,
@@ -66,8 +68,8 @@ declare(erfc, d_erfc, "-2/sqrt(pi)*exp(-x**2)", reference=lambda x: -_d_erf_mp(x
 def _lgamma_mp(x: Any) -> Any:
     # log|Gamma(x)| on the reals (math.lgamma's meaning), the principal log-gamma off them
     if isinstance(x, MPF):
-        return mpmath.re(mpmath.loggamma(x))
-    return mpmath.loggamma(x)
+        return inctx.re(inctx.loggamma(x))
+    return inctx.loggamma(x)
 
 
 def _tetragamma_float(x: Any) -> Any:
@@ -109,11 +111,11 @@ def _trigamma_array(x: Any) -> Any:
 
 
 def _reference_trigamma(x: Any) -> Any:
-    # mpmath.psi(1, x) is very slow far out on the negative axis; reflect there:
+    # inctx.psi(1, x) is very slow far out on the negative axis; reflect there:
     # psi1(x) + psi1(1 - x) = pi**2 / sin(pi x)**2
     if x < 0:
-        return (mpmath.pi / mpmath.sinpi(x)) ** 2 - mpmath.psi(1, 1 - x)
-    return mpmath.psi(1, x)
+        return (context_of(x).pi / inctx.sinpi(x)) ** 2 - inctx.psi(1, 1 - x)
+    return inctx.psi(1, x)
 
 
 lgamma = Generic("lgamma", real=overflow_to_inf(math.lgamma), complex=via_mpc("loggamma"),
@@ -124,10 +126,10 @@ digamma = accurate("digamma", KS.digamma, via_mpc("digamma"), mp=mpmath.digamma,
                    doc="digamma(x) = d/dx lgamma(x).")
 digamma.formula = None  # a registered primitive: its rule applies
 trigamma = accurate("trigamma", KS.trigamma, via_mpc(lambda ctx, z: ctx.psi(1, z)),
-                    mp=lambda x: mpmath.psi(1, x), doc="trigamma(x) = digamma'(x)")
+                    mp=lambda x: inctx.psi(1, x), doc="trigamma(x) = digamma'(x)")
 trigamma.formula = _trigamma_formula
 trigamma.array_formula = _trigamma_array
-tetragamma = Generic("tetragamma", real=_tetragamma_float, mp=lambda x: mpmath.psi(2, x),
+tetragamma = Generic("tetragamma", real=_tetragamma_float, mp=lambda x: inctx.psi(2, x),
                      complex=via_mpc(lambda ctx, z: ctx.psi(2, z)),
                      numpy=np_vectorized(_tetragamma_float),
                      doc="tetragamma(x) = trigamma'(x) (through mpmath: for dual numbers)")
@@ -147,10 +149,11 @@ def _d_sinc_mp(x: Any) -> Any:
         return x * 0
     # cos(pi x) - sinc(x) cancels about 2 log2(1/|x|) bits as x -> 0: carry them as guard bits
     # in a private context (mpmath.workprec would change the global context under threads)
-    _, e = mpmath.frexp(abs(x))
-    ctx = at_precision(mpmath.mp.prec + 2 * max(0, -int(e)) + 16)
+    own = context_of(x)
+    _, e = own.frexp(abs(x))
+    ctx = at_precision(own.prec + 2 * max(0, -int(e)) + 16)
     xe = ctx.mpmathify(x)
-    return mpmath.mpmathify((ctx.cospi(xe) - ctx.sincpi(xe)) / xe)
+    return own.mpmathify((ctx.cospi(xe) - ctx.sincpi(xe)) / xe)
 
 
 def _d_sinc_complex(ctx: Any, z: Any) -> Any:
@@ -173,15 +176,16 @@ def _d_sinc_formula(x: Any) -> Any:
 
 
 def _reference_d_sinc(x: Any) -> Any:
+    own = context_of(x)
     if x == 0:
-        return mpmath.mpf(0)
+        return own.mpf(0)
     # t cos t - sin t ~ -t**3/3 cancels about 2 log2(1/|t|) bits: carry them as guard bits,
     # in a context of its own at the caller's precision
-    _, e = mpmath.frexp(abs(x))
-    c = at_precision(mpmath.mp.prec + 2 * max(0, -int(e)) + 40)
+    _, e = own.frexp(abs(x))
+    c = at_precision(own.prec + 2 * max(0, -int(e)) + 40)
     xe = c.mpmathify(x)
     t = c.pi * xe
-    return mpmath.mpmathify((c.cospi(xe) * t - c.sinpi(xe)) / (t * xe))
+    return own.mpmathify((c.cospi(xe) * t - c.sinpi(xe)) / (t * xe))
 
 
 sinc = accurate("sinc", KS.sinc, via_mpc("sincpi"), mp=mpmath.sincpi,

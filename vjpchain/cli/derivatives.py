@@ -8,12 +8,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import mpmath
-
 from ..errors import PrimitiveDomainError, VjpchainError
 from ..expr import ParsedFunction, parse_expression, parse_function
 from ..finite import as_function
-from ..reference import diff_reference, ulp_error
+from ..generic import MPC
+from ..mpcontext import context_of
+from ..reference import diff_reference, digits, ulp_error
 from ..registry import Registry, default_registry
 from ..transforms import val_and_grad
 
@@ -63,9 +63,9 @@ def _error(derivative: Any, reference: Any, dps: int | None, ref_dps: int) -> fl
         return math.nan
     if dps is None:
         return ulp_error(derivative, reference)
-    with mpmath.workdps(ref_dps):
-        diff = abs(derivative - reference)
-        return float(diff / abs(reference) if reference != 0 else diff)
+    ctx = digits(ref_dps)
+    diff = abs(ctx.convert(derivative) - reference)
+    return float(diff / abs(reference) if reference != 0 else diff)
 
 
 def _not_real(text: str, where: str, value: Any) -> PrimitiveDomainError:
@@ -88,9 +88,8 @@ def grad_rows_with_variable(text: str, points: Sequence[float], dps: int | None,
         if dps is None:
             value, derivative = val_and_grad(target, x, rules=registry)
         else:
-            with mpmath.workdps(dps):
-                value, derivative = val_and_grad(target, mpmath.mpf(x), rules=registry)
-            if isinstance(value, mpmath.mpc) or isinstance(derivative, mpmath.mpc):
+            value, derivative = val_and_grad(target, digits(dps).mpf(x), rules=registry)
+            if isinstance(value, MPC) or isinstance(derivative, MPC):
                 raise _not_real(text, f"{name} = {x!r}", value)
         reference = diff_reference(f, x, ref_dps)
         rows.append(GradRow(x, value, derivative, reference,
@@ -143,7 +142,7 @@ def _along(fn: Callable[..., Any], xs: Sequence[float], i: int) -> Callable[[Any
     """``fn`` as a function of its ``i``-th input, the others fixed at ``xs``, in mpmath."""
 
     def f(t: Any) -> Any:
-        return fn(*[t if j == i else mpmath.mpf(x) for j, x in enumerate(xs)])
+        return fn(*[t if j == i else context_of(t).mpf(x) for j, x in enumerate(xs)])
 
     return f
 
@@ -190,11 +189,10 @@ def grad_point(text: str, point: Mapping[str, float], dps: int | None = None, *,
     if dps is None:
         value, grads = val_and_grad(parsed.fn, *xs, rules=registry)
     else:
-        with mpmath.workdps(dps):
-            value, grads = val_and_grad(parsed.fn, *[mpmath.mpf(x) for x in xs],
-                                        rules=registry)
+        ctx = digits(dps)
+        value, grads = val_and_grad(parsed.fn, *[ctx.mpf(x) for x in xs], rules=registry)
     grads = grads if len(xs) > 1 else (grads,)
-    if dps is not None and any(isinstance(v, mpmath.mpc) for v in (value, *grads)):
+    if dps is not None and any(isinstance(v, MPC) for v in (value, *grads)):
         where = ", ".join(f"{n} = {x!r}" for n, x in zip(names, xs, strict=True))
         raise _not_real(text, where, value)
     ref_dps = _ref_dps(dps)

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import ast
 import operator
-import threading
 from typing import Any
 
-import mpmath
+from ..mpcontext import at_precision
 
 __all__ = [
     "two_sum", "fast_two_sum", "split", "two_prod", "dd_add", "dd_add_f", "dd_mul",
@@ -43,25 +42,9 @@ _CONST_OPS = {
 }
 
 
-_local = threading.local()
-
-
 def _context(prec: int) -> Any:
-    """A private mpmath context at ``prec`` bits, one per thread.
-
-    Never mpmath.workprec: it sets the precision of the global context ``mpmath.mp``, which
-    would spoil another thread's computation. Not shared between threads either: mpmath
-    functions raise and restore their context's precision internally.
-    """
-    contexts = getattr(_local, "contexts", None)
-    if contexts is None:
-        contexts = _local.contexts = {}
-    ctx = contexts.get(prec)
-    if ctx is None:
-        ctx = mpmath.MPContext()
-        ctx.prec = prec
-        contexts[prec] = ctx
-    return ctx
+    """A private mpmath context (never mpmath.workprec, which changes the global one)."""
+    return at_precision(prec)
 
 
 def _const_eval(node: ast.AST, ctx: Any) -> Any:
