@@ -36,13 +36,14 @@ import operator
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from math import comb
 from typing import Any, NoReturn
 
 from .chain import bad_output, check_input, fail
 from .errors import RuleOutputError
 from .registry import Registry, Rule, registry_of
-from .step import Closure, check_cotangent, linearize, pull
+from .step import advance, check_cotangent, linearize, pull
 
 __all__ = ["checkpointed_vjp", "CheckpointedPullback", "CheckpointStats", "binomial_bound"]
 
@@ -98,41 +99,26 @@ def _split(length: int, states: int) -> int:
 # --- the steps ------------------------------------------------------------------------------
 
 
-class _BadOutputError(Exception):
-    """A full rule returned something other than ``(y, pullback)``; raised with the output."""
-
-
 class _Step:
     """A chain element resolved to its rule: ``advance(x) -> y`` without the derivative."""
 
-    __slots__ = ("prim", "rule", "advance", "derivative")
+    __slots__ = ("prim", "rule", "advance")
 
     def __init__(self, prim: Any, rule: Rule) -> None:
         self.prim = prim
         self.rule = rule
-        self.derivative = rule.derivative
         if rule.derivative is not None and rule.primal is not None:
             self.advance: Callable[[Any], Any] = rule.primal
         else:
-            self.derivative = None
-            vjp_rule = rule.vjp
-
-            def advance(x: Any) -> Any:
-                out = vjp_rule(x)
-                if type(out) is not tuple or len(out) != 2 or not callable(out[1]):
-                    raise _BadOutputError(out)
-                return out[0]
-
-            self.advance = advance
+            self.advance = partial(advance, rule)
 
 
 def _raise_at(exc: BaseException, i: int, step: _Step | None, prim: Any, x: Any,
               registry: Registry) -> NoReturn:
     """Re-raise ``exc`` from chain[i] the way :func:`vjpchain.vjp` reports it."""
-    if isinstance(exc, _BadOutputError):
-        assert step is not None
-        raise bad_output(step.rule, exc.args[0], i, prim, x) from None
     if isinstance(exc, RuleOutputError):
+        if step is not None and getattr(exc, "placed", True) is False:
+            raise bad_output(step.rule, exc.rule_output, i, prim, x) from None  # type: ignore[attr-defined]
         raise exc
     err = fail(exc, i, prim, x, registry)
     if err is exc:
@@ -142,13 +128,8 @@ def _raise_at(exc: BaseException, i: int, step: _Step | None, prim: Any, x: Any,
 
 def _tape(step: _Step, x: Any) -> tuple[Any, Any]:
     """``(y, local)``: the output of ``step`` at ``x`` and its local derivative, or its
-    pullback closure for a full rule."""
-    if step.derivative is not None:
-        return linearize(step.rule, x)
-    out = step.rule.vjp(x)
-    if type(out) is not tuple or len(out) != 2 or not callable(out[1]):
-        raise _BadOutputError(out)
-    return out[0], Closure(out[1])
+    pullback closure for a full rule (:func:`vjpchain.step.linearize`)."""
+    return linearize(step.rule, x)
 
 
 # --- the pullback ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 from . import generic as G
 from ._boxed import ArithmeticByRules
 from .registry import Registry, Rule, default_registry, refuse_registered_body
-from .step import linearize, pull
+from .step import linearize, linearize2, pull
 
 __all__ = ["Dual", "dual_jvp", "new_level", "tangent_at"]
 
@@ -135,12 +135,12 @@ def _binary(rule: Rule, a: Any, b: Any, registry: Registry | None) -> Any:
     bodies = (registry or outer.registry or default_registry).plain_bodies()
     if bodies:
         refuse_registered_body(bodies)
-    y = rule.primal(va, vb)  # type: ignore[call-arg, misc]
+    y, partial_a, partial_b = linearize2(rule, va, vb, da, db)
     tangent: Any = None
     if da:
-        tangent = a.tangent * rule.partials[0](va, vb, y)
+        tangent = a.tangent * partial_a
     if db:
-        t = b.tangent * rule.partials[1](va, vb, y)
+        t = b.tangent * partial_b
         tangent = t if tangent is None else tangent + t
     return Dual(y, tangent, registry or outer.registry, level)
 

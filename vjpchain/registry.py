@@ -26,7 +26,7 @@ import mpmath
 from . import generic as G
 from .domain import REALS, Domain
 from .errors import DuplicateRuleError, UnknownPrimitiveError, UnsupportedTypeError
-from .step import advance, linearize, pull
+from .step import advance, by_derivative, linearize, pull
 
 __all__ = [
     "Rule", "Registry", "default_registry", "register", "scalar_rule", "unregister",
@@ -143,8 +143,7 @@ class Rule:
 def _rule_from_derivative(name: str, primal: Callable[[Any], Any],
                           derivative: Derivative) -> RuleFn:
     def rule(x: Any) -> tuple[Any, Pullback]:
-        y = primal(x)
-        d = derivative(x, y)
+        y, d = by_derivative(name, primal, derivative, x)
 
         def pullback(y_bar: Any) -> Any:
             return y_bar * d

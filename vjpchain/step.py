@@ -15,7 +15,8 @@ from typing import Any
 from . import generic as G
 from .errors import CotangentError, RuleOutputError
 
-__all__ = ["Closure", "advance", "checked_pullback", "linearize", "pull", "check_cotangent"]
+__all__ = ["Closure", "advance", "by_derivative", "checked_pullback", "linearize", "linearize2",
+           "pull", "check_cotangent"]
 
 
 class Closure:
@@ -33,11 +34,14 @@ class Closure:
 def checked_pullback(rule: Any, out: Any, where: str = "") -> Any:
     """``(y, pullback)`` from a full rule's output, or RuleOutputError saying what was got."""
     if type(out) is not tuple or len(out) != 2 or not callable(out[1]):
-        raise RuleOutputError(
+        err = RuleOutputError(
             f"rule {rule.name!r}{where} must return a pair (output, pullback) with a callable "
             f"pullback, but returned {out!r}. Return y, pullback where pullback(y_bar) -> "
             "x_bar, or declare the rule with vjpchain.scalar_rule(primitive, derivative)"
         )
+        # what a caller needs to say where, if ``where`` could not: see chain.bad_output
+        err.rule_output, err.placed = out, bool(where)  # type: ignore[attr-defined]
+        raise err
     return out
 
 
@@ -45,16 +49,30 @@ def linearize(rule: Any, x: Any) -> tuple[Any, Any]:
     """``(y, local)``: the rule's output at ``x`` and its local derivative (or Closure)."""
     derivative = rule.derivative
     if derivative is not None and rule.primal is not None:
-        y = rule.primal(x)
-        d = derivative(x, y)
-        if d is None:
-            raise RuleOutputError(
-                f"the derivative of {rule.name!r} returned None at input {x!r}; a derivative "
-                "(x, y) -> dy/dx must return a number or array (is a return statement "
-                "missing?)")
-        return y, d
+        return by_derivative(rule.name, rule.primal, derivative, x)
     y, pullback = checked_pullback(rule, rule.vjp(x))
     return y, Closure(pullback)
+
+
+def by_derivative(name: str, primal: Any, derivative: Any, x: Any) -> tuple[Any, Any]:
+    """``(y, dy/dx)`` of a primitive declared by its derivative ``(x, y) -> dy/dx``."""
+    y = primal(x)
+    d = derivative(x, y)
+    if d is None:
+        raise RuleOutputError(
+            f"the derivative of {name!r} returned None at input {x!r}; a derivative "
+            "(x, y) -> dy/dx must return a number or array (is a return statement missing?)")
+    return y, d
+
+
+def linearize2(rule: Any, a: Any, b: Any, want_a: bool = True,
+               want_b: bool = True) -> tuple[Any, Any, Any]:
+    """``(y, dy/da, dy/db)`` of a two-input rule at ``(a, b)``; a partial the caller does not
+    want (its input is a constant) is None and never evaluated: it may be undefined there
+    (``pow``'s partial in the exponent at a negative base)."""
+    y = rule.primal(a, b)
+    return (y, rule.partials[0](a, b, y) if want_a else None,
+            rule.partials[1](a, b, y) if want_b else None)
 
 
 def advance(rule: Any, x: Any) -> Any:

@@ -24,7 +24,7 @@ from . import trace_numpy as TN
 from ._boxed import ArithmeticByRules
 from .errors import LeakedTracerError, PrimitiveDomainError, UnsupportedTypeError
 from .registry import Registry, Rule, refuse_registered_body, registry_of
-from .step import Closure, check_cotangent, linearize
+from .step import Closure, check_cotangent, linearize, linearize2
 
 __all__ = ["Traced", "Tape", "trace_vjp"]
 
@@ -101,9 +101,7 @@ class Tape:
         va = a.value if ta else a
         vb = b.value if tb else b
         try:
-            y = rule.primal(va, vb)  # type: ignore[call-arg, misc]
-            da = rule.partials[0](va, vb, y) if ta else None
-            db = rule.partials[1](va, vb, y) if tb else None
+            y, da, db = linearize2(rule, va, vb, ta, tb)
         except (ValueError, ArithmeticError) as exc:
             raise self._domain_error(rule, (va, vb), exc) from exc
         if ta and tb:
