@@ -24,7 +24,8 @@ from .errors import (
     UnsupportedTypeError,
     VjpchainError,
 )
-from .registry import Parametric, Registry, Rule, X, Y, primitive_name
+from .registry import Registry
+from .rule import Parametric, Rule, X, Y, primitive_name
 from .step import Closure, check_cotangent, checked_pullback
 from .trace import Traced
 

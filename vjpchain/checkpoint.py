@@ -42,7 +42,8 @@ from typing import Any, NoReturn
 
 from .chain import bad_output, check_input, fail
 from .errors import RuleOutputError
-from .registry import Registry, Rule, registry_of
+from .registry import Registry, registry_of
+from .rule import Rule
 from .step import advance, check_cotangent, linearize, pull
 
 __all__ = ["checkpointed_vjp", "CheckpointedPullback", "CheckpointStats", "binomial_bound"]

@@ -17,7 +17,8 @@ from typing import Any
 
 from . import generic as G
 from .chain import ChainPullback, check_input, holds_no_user_data, one_like, run
-from .registry import XY, Registry, Y, registry_of
+from .registry import Registry, registry_of
+from .rule import XY, Y
 
 __all__ = ["compile_chain", "CompiledChain"]
 

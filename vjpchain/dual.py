@@ -15,7 +15,8 @@ from typing import Any
 
 from . import generic as G
 from ._boxed import ArithmeticByRules
-from .registry import Registry, Rule, default_registry, refuse_registered_body
+from .registry import Registry, default_registry, refuse_registered_body
+from .rule import Rule
 from .step import linearize, linearize2, pull
 
 __all__ = ["Dual", "dual_jvp", "new_level", "tangent_at"]

@@ -1,6 +1,6 @@
 """The built-in families of primitives with parameters: ``power(p)``, ``scale(a)``,
 ``shift(b)``. A family is registered by its class; each instance is a primitive whose rule
-comes from its own ``__call__`` and ``derivative`` (see :class:`registry.Parametric`)."""
+comes from its own ``__call__`` and ``derivative`` (see :class:`rule.Parametric`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from .float64.kern_exp import d_power as d_power_kernel
 from .float64.ops import FLOAT_OPS
 from .generic import MP, NUMPY, REAL, np_ops, number_kind
 from .mpcontext import context_of, inctx
-from .registry import Parametric, Pullback, default_registry, plain_parameter
+from .registry import default_registry
+from .rule import Parametric, Pullback, plain_parameter
 
 __all__ = ["power", "scale", "shift"]
 

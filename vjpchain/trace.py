@@ -23,7 +23,8 @@ from . import generic as G
 from . import trace_numpy as TN
 from ._boxed import ArithmeticByRules
 from .errors import LeakedTracerError, PrimitiveDomainError, UnsupportedTypeError
-from .registry import Registry, Rule, refuse_registered_body, registry_of
+from .registry import Registry, refuse_registered_body, registry_of
+from .rule import Rule
 from .step import Closure, check_cotangent, linearize, linearize2
 
 __all__ = ["Traced", "Tape", "trace_vjp"]
