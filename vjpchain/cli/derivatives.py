@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import PrimitiveDomainError, VjpchainError
+from ..exact import diff_reference, digits, ulp_error
 from ..expr import ParsedFunction, parse_expression, parse_function
 from ..finite import as_function
 from ..generic import MPC
 from ..mpcontext import context_of
-from ..reference import diff_reference, digits, ulp_error
 from ..registry import Registry, default_registry
 from ..transforms import val_and_grad
 

@@ -8,7 +8,7 @@ import math
 import sys
 
 from ..errors import VjpchainError
-from ..reference import diff_reference, ulp_error
+from ..exact import diff_reference, ulp_error
 from ..registry import default_registry
 from ..transforms import val_and_grad
 from .derivatives import REFERENCE_DPS, one_variable

@@ -1,0 +1,320 @@
+"""Exact values: mpmath references of derivatives, and the error of a float64 result in ULPs.
+
+Every evaluation here runs in a private mpmath context (:mod:`vjpchain.mpcontext`), never
+changing the precision of mpmath's global one, which other threads may be using. The checks
+built on these are in :mod:`vjpchain.reference`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import mpmath
+
+from .errors import ReferencePrecisionError, VjpchainError
+from .generic import MPC
+from .mpcontext import at_precision, context_of, in_context
+
+__all__ = [
+    "digits", "evaluate", "ulp_error", "float_ulp", "REFERENCE_DERIVATIVES",
+    "reference_derivative", "sweep_ulps", "rule_reference", "excused_near_zero",
+    "diff_reference", "reference_for", "float_difference", "float_primal_reference",
+    "FLOAT_PRIMAL_REFERENCE", "FLOAT_PRIMAL_RESOLUTION",
+]
+
+# Every evaluation here runs in a private context (mpcontext.at_precision): a check never
+# changes the precision of mpmath's global context, which other threads may be using.
+_WIDE = at_precision(256)
+_MAX = _WIDE.mpf(1.7976931348623157e308)
+# the smallest magnitude that rounds to inf in float64: (2 - 2**-53) * 2**1023
+_OVERFLOW = (2 - _WIDE.mpf(2) ** -53) * _WIDE.mpf(2) ** 1023
+
+
+def digits(dps: int) -> Any:
+    """A private mpmath context at ``dps`` decimal digits (mpmath's own conversion)."""
+    return at_precision(mpmath.libmp.dps_to_prec(dps))
+
+
+def evaluate(fn: Callable[[Any], Any], ctx: Any, x: Any) -> Any:
+    """``fn(x)`` in the private context ``ctx``: ``fn`` takes its mpmath functions from its
+    argument's context (as vjpchain's functions and the declarations' references do) or is a
+    function of mpmath's (``mpmath.cos``), which is taken from ``ctx``.
+
+    Raises:
+        ReferencePrecisionError: ``fn`` computed in mpmath's global context at a lower
+            precision (``mpmath.exp(x)`` inside it): raising the global precision would
+            change it under every other thread, so write it with ``x.context.exp(x)`` or
+            ``vjpchain.exp(x)``, which follow the argument.
+    """
+    out = in_context(fn, ctx)(x if context_of(x) is ctx else ctx.convert(x))
+    own = context_of(out)
+    if (own is not ctx and own is mpmath.mp and own.prec < ctx.prec
+            and mpmath.isfinite(out) and out != 0):  # inf, nan and 0 are exact anywhere
+        raise ReferencePrecisionError(
+            f"the reference {getattr(fn, '__qualname__', fn)!r} computed at mpmath's global "
+            f"precision ({own.prec} bits) instead of its argument's ({ctx.prec} bits): it "
+            "calls mpmath's module functions (mpmath.exp...). Write it with the argument's "
+            "context, x.context.exp(x), or with vjpchain's functions, vjpchain.exp(x), "
+            "which follow it; checks never change mpmath's global precision")
+    return out
+
+
+def float_ulp(exact: Any) -> Any:
+    """The spacing of float64 numbers at ``exact`` (an mpf): 2**-1074 at subnormals."""
+    if exact == 0:
+        return mpmath.mpf(2) ** -1074
+    _, e = mpmath.frexp(exact)  # exact = m * 2**e, 0.5 <= |m| < 1
+    return mpmath.mpf(2) ** (max(int(e) - 1, -1022) - 52)
+
+
+def ulp_error(computed: float, exact: Any) -> float:
+    """``|computed - exact|`` in units of the float64 spacing at ``exact``.
+
+    ``exact`` is an mpmath number at high precision. A computed inf counts as exact when
+    the true value rounds to that inf; any other inf or nan counts as an infinite error.
+    """
+    computed = float(computed)
+    if math.isnan(computed):
+        return math.inf
+    if math.isinf(computed):
+        if abs(exact) >= _OVERFLOW and (computed > 0) == (exact > 0):
+            return 0.0
+        return math.inf
+    if abs(exact) >= _OVERFLOW:
+        return math.inf
+    return float(abs(_WIDE.mpf(computed) - exact) / float_ulp(exact))
+
+
+class _References(Mapping[str, Callable[[Any], Any]]):
+    """The mpmath reference derivative of each built-in primitive, by name: read from the
+    declarations (``Rule.reference``), written independently of the rules under test."""
+
+    def _table(self) -> dict[str, Callable[[Any], Any]]:
+        from .registry import default_registry
+
+        return {r.name: r.reference for r in default_registry.rules() if r.reference}
+
+    def __getitem__(self, name: str) -> Callable[[Any], Any]:
+        return self._table()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+REFERENCE_DERIVATIVES: Mapping[str, Callable[[Any], Any]] = _References()
+
+
+def reference_derivative(name: str, x: float, dps: int = 60) -> Any:
+    """The derivative of the built-in primitive ``name`` at the float ``x``, at ``dps`` digits."""
+    return evaluate(REFERENCE_DERIVATIVES[name], digits(dps), x)
+
+
+def sweep_ulps(
+    compute: Callable[[float], float],
+    exact: Callable[[Any], Any],
+    points: list[float],
+    dps: int = 60,
+) -> list[tuple[float, float, float, Any]]:
+    """``(x, computed, ulps, reference)`` for each point; the reference at ``dps`` digits."""
+    rows = []
+    ctx = digits(dps)
+    for x in points:
+        ref = evaluate(exact, ctx, x)
+        value = compute(x)
+        rows.append((x, value, ulp_error(value, ref), ref))
+    return rows
+
+
+def rule_reference(rule: Any) -> Callable[[Any], Any]:
+    """The reference derivative for ``rule``: the closed form for a built-in primitive, else
+    ``mpmath.diff`` of the rule's primal evaluated in mpmath (independent of its derivative)."""
+    if rule.reference is not None:
+        return rule.reference  # type: ignore[no-any-return]
+    primal = rule.primal
+    if primal is None:
+        raise ValueError(f"rule {rule.name!r} has no primal to differentiate numerically")
+    return lambda x: context_of(x).diff(primal, x)
+
+
+def excused_near_zero(exact: Callable[[Any], Any], x: float, rel: float = 1e-6,
+                      value: float | None = None) -> bool:
+    """True when the derivative changes sign within ``rel`` of ``x`` (relative error there is
+    unbounded, so ULP targets do not apply).
+
+    With the computed ``value``, it is excused only when it is also small on the scale the
+    derivative takes around ``x`` (the rounding of an input next to a zero of the
+    derivative moves it by about 2**-52 / rel of that scale): a rule that gives 1 where the
+    derivative is 0 (``abs'(0) = 1``) is a wrong convention, not rounding. At 0 the
+    neighbourhood is +-2**-1000.
+    """
+    ctx = digits(60)
+    xm = ctx.mpf(x)
+    if x == 0:
+        step = ctx.ldexp(1, -1000)
+        lo, hi = evaluate(exact, ctx, -step), evaluate(exact, ctx, step)
+    else:
+        lo, hi = evaluate(exact, ctx, xm * (1 - rel)), evaluate(exact, ctx, xm * (1 + rel))
+    if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
+        return False
+    changes = bool(lo == 0 or hi == 0 or (lo > 0) != (hi > 0))
+    if not changes or value is None:
+        return changes
+    if not math.isfinite(value):
+        return False
+    scale = max(abs(lo), abs(hi))
+    return bool(abs(ctx.mpf(value) - evaluate(exact, ctx, xm)) <= ctx.mpf("1e-8") * scale)
+
+
+_MAX_REFERENCE_PREC = 1 << 15
+
+
+def diff_reference(f: Callable[[Any], Any], x: float, dps: int = 50) -> Any:
+    """``f'(x)`` by ``mpmath.diff`` of an mpmath-evaluated ``f``, correct to ``dps`` digits;
+    None where the derivative is not real.
+
+    mpmath's default step is absolute and its precision fixed: at tiny ``x`` the step
+    reaches past a domain edge (sqrt near 0), at huge ``x`` it vanishes below the working
+    precision (sin'(1e300) comes out 0), and where f' is tiny next to f (tanh at 30, softsign
+    at 1e30) the difference cancels. So the step shrinks with ``|x| < 1``, the precision
+    grows with ``|x|``, and it is raised until two evaluations agree to ``dps`` digits.
+    """
+    ctx = digits(dps)
+    xm = ctx.mpf(x)
+    if not mpmath.isfinite(xm):
+        return None
+    prec = ctx.prec
+    mag = 0 if xm == 0 else int(ctx.mag(xm))
+    h = ctx.ldexp(1, min(mag, 0) - prec - 10)
+    work = prec + abs(mag) + 10
+    previous = None
+    while True:
+        wide = at_precision(work)
+        try:
+            d = wide.diff(in_context(f, wide), wide.mpf(xm), h=h)
+        except (ArithmeticError, ValueError, TypeError, VjpchainError):
+            return None
+        if isinstance(d, MPC):
+            if d.imag != 0:
+                return None
+            d = d.real
+        if mpmath.isnan(d):
+            return None
+        if (previous is not None and d != 0
+                and abs(d - previous) <= abs(d) * ctx.ldexp(1, -prec - 4)):
+            return ctx.mpf(d)
+        if work >= _MAX_REFERENCE_PREC:
+            return ctx.mpf(d) if d == 0 else None
+        previous = d
+        work = min(2 * work, _MAX_REFERENCE_PREC)
+
+
+def _mp_capable(primal: Callable[[Any], Any], x: float) -> bool:
+    # whether the primal computes in mpmath, in its argument's context (written with
+    # vjpchain's functions); one written with mpmath's module functions computes at the
+    # global precision, which a check never raises: the float reference serves it instead
+    ctx = digits(30)
+    try:
+        out = primal(ctx.mpf(x))
+    except Exception:
+        return False
+    return context_of(out) is ctx
+
+
+def float_primal_reference(primal: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """An 8th-order central difference in mpmath on a primal that only runs on floats.
+
+    The float primal's rounding (about 1e-16 relative) limits this reference to roughly
+    1e-11 relative, so ULP figures below about 1e5 are within its noise.
+    """
+
+    def reference(x: Any) -> Any:
+        return float_difference(primal, float(x))[0]
+
+    return reference
+
+
+def _difference_at(primal: Callable[[Any], Any], xf: float, h: float) -> tuple[Any, Any]:
+    """The 8th-order central difference of the float ``primal`` at ``xf`` with step ``h``,
+    and the part of it that can be the rounding of the primal's values (half an ulp of the
+    largest one, through the weights, over the step)."""
+    ctx = _WIDE
+    weights = (ctx.mpf(4) / 5, -ctx.mpf(1) / 5, ctx.mpf(4) / 105, -ctx.mpf(1) / 280)
+    total = ctx.mpf(0)
+    largest = ctx.mpf(0)
+    for k, w in enumerate(weights, start=1):
+        right = ctx.mpf(float(primal(xf + k * h)))
+        left = ctx.mpf(float(primal(xf - k * h)))
+        largest = max(largest, abs(right), abs(left))
+        total += w * (right - left)
+    noise = 2 * sum(abs(w) for w in weights) * largest * ctx.mpf(2) ** -53 / h
+    return total / ctx.mpf(h), noise
+
+
+def float_difference(primal: Callable[[Any], Any], xf: float) -> tuple[Any, Any]:
+    """``(estimate, error bound)`` of the derivative of a float primal at ``xf``.
+
+    The step is scaled to the function, not only to x: it shrinks by 4 from 2**-10 max(|x|,
+    1) past the step where successive estimates agree best (the truncation error falls as
+    the rounding noise grows), skipping steps that reach past a domain edge; the bound is
+    their difference plus that noise. Where no step resolves the
+    derivative (sin at 1e300, whose period is below the spacing of floats there), the bound
+    is inf: no reference at this point.
+    """
+    h = 2.0 ** -10 * max(abs(xf), 1.0)
+    earlier: list[Any] = []
+    best, best_error = _WIDE.mpf(0), _WIDE.inf
+    worse = 0
+    for _ in range(600):
+        if xf + h == xf or h < 1e-300 or worse >= 4:
+            break
+        try:
+            estimate, noise = _difference_at(primal, xf, h)
+        except (ArithmeticError, ValueError):  # the step reaches past a domain edge
+            earlier.clear()
+            h /= 4
+            continue
+        if len(earlier) >= 2:
+            # three successive steps must agree: two garbage estimates can match by chance
+            error = abs(estimate - earlier[-1]) + abs(earlier[-1] - earlier[-2]) + noise
+            if error < best_error:
+                best, best_error, worse = estimate, error, 0
+            elif mpmath.isfinite(best_error):
+                worse += 1  # past the best step: the noise grows from here on
+        earlier.append(estimate)
+        h /= 4
+    if not best_error <= _WIDE.mpf("1e-6") * abs(best):
+        return best, _WIDE.inf
+    return best, best_error
+
+
+FLOAT_PRIMAL_REFERENCE = (
+    "8th-order central difference in mpmath on the float primal, with an error bound per "
+    "point (errors within it are not resolved); pass reference= (the derivative in mpmath) "
+    "or write the primal with vjpchain's functions for a sharper check")
+# the floor of the float-primal reference's error bound, relative
+FLOAT_PRIMAL_RESOLUTION = 1e-11
+
+
+def reference_for(rule: Any, probe: float) -> tuple[Callable[[Any], Any], str]:
+    if rule.reference is not None:
+        return rule.reference, "closed form in mpmath"
+    if rule.primal is None:
+        raise ValueError(
+            f"rule {rule.name!r} was registered in full (no primal); check it with "
+            "check_rule(..., reference=...) giving its derivative in mpmath"
+        )
+    if _mp_capable(rule.primal, probe):
+        primal = rule.primal
+
+        def by_diff(x: Any) -> Any:
+            ctx = context_of(x)
+            d = diff_reference(primal, x, ctx.dps)
+            return ctx.nan if d is None else d
+
+        return by_diff, "mpmath.diff of the primal in mpmath"
+    return (float_primal_reference(rule.primal), FLOAT_PRIMAL_REFERENCE)
