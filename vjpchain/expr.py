@@ -22,14 +22,22 @@ import math
 import operator
 import re
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from . import generic as G
-from .binary import pow as generic_pow
-from .errors import PrimitiveDomainError, UnknownPrimitiveError, VjpchainError
+from .errors import VjpchainError
 from .families import power, scale, shift
+from .program import (
+    BINARY,
+    CONSTANT,
+    OPERATORS,
+    UNARY,
+    VAR,
+    ParsedFunction,
+    binary_function,
+    program,
+    unary_function,
+)
 from .registry import Registry, registry_of
 from .step import advance
 
@@ -543,63 +551,6 @@ class _Parser:
 
 # --- functions of several variables ----------------------------------------------------------
 
-# the instructions of a postfix program: (opcode, payload, where it was written)
-_VAR, _CONSTANT, _UNARY, _BINARY = range(4)
-
-
-def _pow(a: Any, b: Any) -> Any:
-    """a ** b; on two real floats math.pow, with inf on overflow (as the chain's power)."""
-    if G.number_kind(type(a)) == G.REAL and G.number_kind(type(b)) == G.REAL:
-        return generic_pow(a, b)
-    return a ** b
-
-
-_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "**": _pow,
-}
-
-
-def _unary_function(element: Any, rule: Any) -> Callable[[Any], Any]:
-    """The callable for a registered one-input primitive: a generic function as it is (it
-    picks the arithmetic by type); any other primal, with traced and dual values routed to
-    their own registry's rule."""
-    if isinstance(element, G.Generic):
-        return element  # type: ignore[no-any-return]
-
-    def call(x: Any) -> Any:
-        apply = getattr(type(x), "__vjpchain_apply__", None)
-        if apply is not None:
-            try:
-                return apply(element, x)
-            except AttributeError:  # the differentiation's registry has no rule for it
-                raise UnknownPrimitiveError(
-                    f"no rule for {rule.name!r} in the registry of this differentiation; "
-                    "pass the same rules=... to the transform as to parse_function") from None
-        return advance(rule, x)
-
-    return call
-
-
-def _binary_function(element: Any, rule: Any) -> Callable[[Any, Any], Any]:
-    if isinstance(element, G.Generic2):
-        return element  # type: ignore[no-any-return]
-
-    def call(a: Any, b: Any) -> Any:
-        for v in (a, b):
-            apply = getattr(type(v), "__vjpchain_apply2__", None)
-            if apply is not None:
-                return apply(element, a, b)
-        return rule.primal(a, b)
-
-    return call
-
-
-def _shown(v: Any) -> str:
-    text = repr(v)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 class _FunctionParser(_Parser):
     """Reads a formula in any number of variables into a postfix program.
 
@@ -635,7 +586,7 @@ class _FunctionParser(_Parser):
 
     def variable(self, tok: _Token) -> _Value:
         index = self.variables.setdefault(tok.text, len(self.variables))
-        return _Code([(_VAR, index, tok.text)])
+        return _Code([(VAR, index, tok.text)])
 
     def arity(self, tok: _Token, element: Any) -> int:
         return 2 if self.registry.lookup(element).arity == 2 else 1
@@ -650,14 +601,14 @@ class _FunctionParser(_Parser):
                     code = v.code  # each value is used once: its program can be extended
             else:
                 assert isinstance(v, _Const)
-                code.append((_CONSTANT, float(v.value), ""))
+                code.append((CONSTANT, float(v.value), ""))
         code.append(instruction)
         return _Code(code)
 
     def negate(self, tok: _Token, operand: _Value) -> _Value:
         if isinstance(operand, _Const):
             return _Const(-operand.value)
-        return self.emit([operand], (_UNARY, operator.neg, f"'-' at column {tok.pos + 1}"))
+        return self.emit([operand], (UNARY, operator.neg, f"'-' at column {tok.pos + 1}"))
 
     def call(self, tok: _Token, element: Any, args: list[_Value]) -> _Value:
         consts = [a for a in args if isinstance(a, _Const)]
@@ -666,15 +617,15 @@ class _FunctionParser(_Parser):
         rule = self.registry.lookup(element)
         where = f"{tok.text}(...) at column {tok.pos + 1}"
         if len(args) == 2:
-            return self.emit(args, (_BINARY, _binary_function(element, rule), where))
-        return self.emit(args, (_UNARY, _unary_function(element, rule), where))
+            return self.emit(args, (BINARY, binary_function(element, rule), where))
+        return self.emit(args, (UNARY, unary_function(element, rule), where))
 
     def binary(self, op: _Token, left: _Value, right: _Value) -> _Value:
         if isinstance(left, _Const) and isinstance(right, _Const):
             return self.fold(op, left.value, right.value)
         if op.text == "/" and isinstance(right, _Const) and right.value == 0:
             raise self.error("division by zero", op.pos, "Divide by a nonzero constant")
-        return self.emit([left, right], (_BINARY, _OPERATORS[op.text],
+        return self.emit([left, right], (BINARY, OPERATORS[op.text],
                                          f"'{op.text}' at column {op.pos + 1}"))
 
     def parse_function(self) -> ParsedFunction:
@@ -685,85 +636,11 @@ class _FunctionParser(_Parser):
             raise self.trailing()
         names = tuple(self.variables)
         if isinstance(value, _Const):
-            code = [(_CONSTANT, float(value.value), "")]
+            code = [(CONSTANT, float(value.value), "")]
         else:
             assert isinstance(value, _Code)
             code = value.code
-        return ParsedFunction(names, _program(code, names, self.text), self.text)
-
-
-def _program(code: list[tuple[int, Any, str]], names: tuple[str, ...],
-             text: str) -> Callable[..., Any]:
-    n = len(names)
-    program = tuple(code)
-
-    def fn(*args: Any) -> Any:
-        if len(args) != n:
-            raise TypeError(f"{text!r} is a function of {n} variable{'s' * (n != 1)} "
-                            f"({', '.join(names)}), called with {len(args)} value"
-                            f"{'s' * (len(args) != 1)}")
-        stack: list[Any] = []
-        push = stack.append
-        for opcode, payload, where in program:
-            if opcode == _VAR:
-                push(args[payload])
-            elif opcode == _CONSTANT:
-                push(payload)
-            elif opcode == _UNARY:
-                x = stack[-1]
-                try:
-                    stack[-1] = payload(x)
-                except PrimitiveDomainError as exc:  # raised by a rule: say where, too
-                    raise PrimitiveDomainError(f"{where} of {text!r}: {exc}") from exc
-                except VjpchainError:
-                    raise
-                except (ValueError, ArithmeticError) as exc:
-                    raise _domain_error(where, (x,), exc, text) from exc
-            else:
-                b = stack.pop()
-                a = stack[-1]
-                try:
-                    stack[-1] = payload(a, b)
-                except PrimitiveDomainError as exc:  # raised by a rule: say where, too
-                    raise PrimitiveDomainError(f"{where} of {text!r}: {exc}") from exc
-                except VjpchainError:
-                    raise
-                except (ValueError, ArithmeticError) as exc:
-                    raise _domain_error(where, (a, b), exc, text) from exc
-        return stack[-1]
-
-    fn.__name__ = fn.__qualname__ = "parsed_function"
-    fn.__doc__ = f"{text} as a function of ({', '.join(names)})."
-    return fn
-
-
-def _domain_error(where: str, inputs: tuple[Any, ...], exc: BaseException,
-                  text: str) -> PrimitiveDomainError:
-    return PrimitiveDomainError(
-        f"{where} of {text!r} failed on {', '.join(_shown(v) for v in inputs)} ({exc}). "
-        "Check that the values reaching it lie in its domain (vjpchain.rules_table() lists "
-        "the domains)")
-
-
-@dataclass(frozen=True)
-class ParsedFunction:
-    """A formula read by :func:`parse_function`.
-
-    Attributes:
-        names: the variables, in the order of their first appearance in the text; ``fn``
-            takes one value per name, in this order.
-        fn: the function. It runs on floats, mpmath numbers, NumPy arrays and vjpchain's
-            traced and dual values, through vjpchain's generic functions and the Python
-            operators, so every transform differentiates it.
-        text: the text it was read from.
-    """
-
-    names: tuple[str, ...]
-    fn: Callable[..., Any] = field(repr=False, compare=False)
-    text: str
-
-    def __call__(self, *args: Any) -> Any:
-        return self.fn(*args)
+        return ParsedFunction(names, program(code, names, self.text), self.text)
 
 
 # --- entry points ----------------------------------------------------------------------------
