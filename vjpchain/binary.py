@@ -15,10 +15,11 @@ from typing import Any
 
 import mpmath
 
+from .builders import Accurate2, ratio0, select
 from .elementary import absolute, log
 from .float64 import kern_binary as KB
 from .float64 import kern_exp as KE
-from .generic import COMPLEX, REAL, Accurate2, Generic2, number_kind, ratio0, select
+from .generic import COMPLEX, REAL, Generic2, number_kind
 from .mpcontext import inctx
 from .registry import binary_rule
 

@@ -18,19 +18,11 @@ from typing import Any
 
 import mpmath
 
+from .builders import accurate, numpy_ufunc, standard, via_mpc
 from .domain import Domain
 from .float64 import kern_alg as KA
 from .float64 import kern_exp as KE
-from .generic import (
-    MPF,
-    Generic,
-    accurate,
-    is_complex_array,
-    numpy_ufunc,
-    standard,
-    unbox,
-    via_mpc,
-)
+from .generic import MPF, Generic, is_complex_array, unbox
 from .mpcontext import context_of, inctx
 from .registry import OUTPUT, declare
 

@@ -13,21 +13,13 @@ from typing import Any
 
 import mpmath
 
+from .builders import accurate, np_vectorized, overflow_to_inf, via_mpc
 from .domain import Domain
 from .elementary import cos, exp, sin
 from .errors import UnsupportedTypeError
 from .float64 import kern_exp as KE
 from .float64 import kern_special as KS
-from .generic import (
-    MPF,
-    Generic,
-    accurate,
-    array_namespace,
-    at_precision,
-    np_vectorized,
-    overflow_to_inf,
-    via_mpc,
-)
+from .generic import MPF, Generic, array_namespace, at_precision
 from .mpcontext import context_of, inctx
 from .registry import declare
 
