@@ -60,3 +60,72 @@ def test_the_interpreters_step_cache_stays_bounded_under_ever_new_parameters():
     for c in range(_SPECS_MAX + 500):
         vc.val_and_grad([vc.scale(float(c)), "sin"], 0.5, rules=rules)
     assert len(specs(rules, float, True)) <= _SPECS_MAX
+
+
+@pytest.mark.parametrize("value", [2**53 + 1, -(2**53 + 1), 2**63 - 1])
+def test_an_integer_without_an_exact_float64_is_refused_in_arrays_and_numpy_scalars(value):
+    for x in (np.array([value]), np.int64(value)):
+        with pytest.raises(vc.UnsupportedInputError, match="no exact float64"):
+            vc.val_and_grad([vc.shift(0.0)], x)
+    assert vc.val_and_grad([vc.shift(0.0)], np.array([2**53 + 2]))[0][0] == 2.0**53 + 2
+
+
+@pytest.mark.parametrize("name", ["digamma", "lgamma", "sinc", "erf", "erfc", "cbrt"])
+@pytest.mark.parametrize("x", [np.array([0.3], dtype=np.longdouble), np.longdouble(0.3),
+                               np.array([0.3 + 0.1j])])
+def test_a_primitive_without_arithmetic_for_a_dtype_says_so_with_its_place(name, x):
+    """The right answer or a documented error naming the step and the dtype: never a raw
+    TypeError from inside NumPy or mpmath."""
+    try:
+        y, g = vc.val_and_grad(["sin", name], x)
+    except vc.UnsupportedInputError as exc:
+        assert "chain[1]" in str(exc) and str(x.dtype) in str(exc)
+    else:
+        assert np.asarray(g).dtype == x.dtype
+    function = getattr(vc, name)
+    try:
+        g = vc.grad(lambda t: (function(t) * 2.0).sum(), x)
+    except vc.UnsupportedTypeError as exc:
+        assert name in str(exc) and "traced function" in str(exc)
+    else:
+        assert np.asarray(g).dtype == x.dtype
+
+
+def test_a_derivative_that_is_not_a_number_or_has_another_shape_is_named():
+    as_text = vc.primitive(lambda x: x, lambda x, y: "d", name="as_text")
+    four = vc.primitive(lambda x: x, lambda x, y: np.ones(4), name="four")
+    with pytest.raises(vc.RuleOutputError, match=r"chain\[0\] is 'd'"):
+        vc.grad([as_text], 1.0)
+    with pytest.raises(vc.RuleOutputError, match=r"chain\[1\] has shape \(4,\)"):
+        vc.grad(["sin", four], 1.0)
+    with pytest.raises(vc.RuleOutputError, match=r"chain\[1\] has shape \(4,\)"):
+        vc.grad(["sin", four], np.ones(3))
+    with pytest.raises(vc.RuleOutputError, match=r"chain\[1\] has shape \(4,\)"):
+        vc.vjp(["sin", four], 1.0)[1](1.0)
+
+
+def test_a_primal_that_changes_the_shape_is_refused():
+    five = vc.primitive(lambda x: np.ones(5), lambda x, y: 1.0, name="five")
+    with pytest.raises(vc.RuleOutputError, match=r"output has shape \(5,\) but its input"):
+        vc.grad([five], np.ones(3))
+
+
+def test_a_primal_returning_text_is_refused_in_every_transform():
+    as_text = vc.primitive(lambda x: "s", lambda x, y: 1.0, name="as_text")
+    for transform in (lambda: vc.grad([as_text], 1.0),
+                      lambda: vc.grad(lambda a: as_text(a), 1.0),
+                      lambda: vc.derivative([as_text], 1.0),
+                      lambda: vc.jvp(lambda a: as_text(a), 1.0, 1.0),
+                      lambda: vc.compile_chain([as_text])(1.0)):
+        with pytest.raises(vc.RuleOutputError, match="'s'"):
+            transform()
+
+
+def test_an_unordered_chain_is_refused_everywhere():
+    from vjpchain.reference import check_chain
+
+    for transform in (lambda: vc.compile_chain({"sin", "exp"}),
+                      lambda: check_chain({"sin", "exp"}, 1.0),
+                      lambda: vc.grad({"sin", "exp"}, 1.0)):
+        with pytest.raises(TypeError, match="ordered"):
+            transform()

@@ -26,12 +26,11 @@ from .errors import (
 )
 from .registry import Registry
 from .rule import Parametric, Rule, X, Y, primitive_name
-from .step import Closure, check_cotangent, checked_pullback
+from .step import Closure, check_cotangent, checked_pullback, is_value
 from .trace import Traced
 
-__all__ = ["ChainPullback", "run", "check_input", "one_like", "fail", "bad_output",
-           "none_derivative",
-           "holds_no_user_data", "specs"]
+__all__ = ["ChainPullback", "as_chain", "check_output", "run", "check_input", "one_like", "fail",
+           "bad_output", "none_derivative", "holds_no_user_data", "specs"]
 
 
 class ChainPullback:
@@ -53,22 +52,70 @@ class ChainPullback:
         return len(self._steps)
 
     def __call__(self, y_bar: Any) -> Any:
-        return self._pull(check_cotangent(y_bar, self._output))
+        x_bar = self._pull(check_cotangent(y_bar, self._output))
+        if type(x_bar) is not float:
+            self._check_shape(x_bar, self._output)
+        return x_bar
 
     def _pull(self, y_bar: Any) -> Any:
         x_bar = y_bar
-        if self._plain:
-            for d in reversed(self._steps):
-                x_bar = x_bar * d
-        else:
-            for d in reversed(self._steps):
-                x_bar = d.pullback(x_bar) if type(d) is Closure else x_bar * d
+        try:
+            if self._plain:
+                for d in reversed(self._steps):
+                    x_bar = x_bar * d
+            else:
+                for d in reversed(self._steps):
+                    x_bar = d.pullback(x_bar) if type(d) is Closure else x_bar * d
+        except (TypeError, ValueError):
+            self._refuse_bad_derivatives()
+            self._check_shapes(self._output)
+            raise
         return x_bar
+
+    def _refuse_bad_derivatives(self) -> None:
+        """Name the step whose stored derivative is not a number or array (a rule's
+        derivative returned a str, say), after the reverse pass failed on it."""
+        for i, d in enumerate(self._steps):
+            if type(d) is not Closure and not is_value(d):
+                raise RuleOutputError(
+                    f"the derivative of chain[{i}] is {d!r} (a {type(d).__name__}), not a "
+                    "number or array: the rule's derivative (x, y) -> dy/dx returned it")
+
+    def _check_shape(self, x_bar: Any, like: Any) -> None:
+        """Primitives act elementwise, so the gradient has the output's shape: a derivative
+        of another shape (an array at a scalar point, say) would broadcast silently."""
+        shape = getattr(x_bar, "shape", ())
+        if shape == getattr(like, "shape", ()):
+            return
+        self._check_shapes(like)
+        raise RuleOutputError(
+            f"the gradient has shape {tuple(shape)} but the chain's values have shape "
+            f"{tuple(getattr(like, 'shape', ()))}: a step's pullback changed the shape")
+
+    def _check_shapes(self, like: Any) -> None:
+        for i, d in enumerate(self._steps):
+            if getattr(d, "shape", ()) not in ((), getattr(like, "shape", ())):
+                raise RuleOutputError(
+                    f"the derivative of chain[{i}] has shape {tuple(d.shape)} but the values "
+                    f"of the chain have shape {tuple(getattr(like, 'shape', ()))}: a "
+                    "primitive acts elementwise, so its derivative must have its input's "
+                    "shape (or be a number)")
 
     def gradient(self, one: Any) -> Any:
         """``self(one)`` for the cotangent 1: the first product 1 * d is exact, so it is
         skipped (one array multiplication fewer for arrays); ``one`` fixes the type of an
         empty chain's result."""
+        try:
+            x_bar = self._gradient(one)
+        except (TypeError, ValueError):
+            self._refuse_bad_derivatives()
+            self._check_shapes(one)
+            raise
+        if type(x_bar) is not float:
+            self._check_shape(x_bar, one)
+        return x_bar
+
+    def _gradient(self, one: Any) -> Any:
         steps = self._steps
         if not self._plain or not steps:
             return self._pull(one)
@@ -94,6 +141,34 @@ class ChainPullback:
 
     def __repr__(self) -> str:
         return f"<ChainPullback of {len(self._steps)} steps>"
+
+
+def as_chain(f: Any) -> Any:
+    """A chain given as one primitive (a function or a name) as the list of that step; an
+    unordered collection or anything that is not a sequence is refused."""
+    if callable(f) or isinstance(f, str):
+        return [f]
+    if isinstance(f, (set, frozenset, dict)):
+        raise TypeError(
+            f"a chain must be ordered (a list or tuple of primitives), not a "
+            f"{type(f).__name__}: the order of the steps is the order of composition")
+    if not hasattr(f, "__iter__"):
+        raise TypeError(
+            f"cannot differentiate {f!r} (a {type(f).__name__}): f must be a chain (a list of "
+            "primitives such as [sin, exp]) or a Python function of the inputs")
+    return f
+
+
+def check_output(y: Any) -> Any:
+    """A chain's output must be a number or array: a primal that returned, say, a str
+    would otherwise give a derivative for a value that is not one."""
+    tp = type(y)
+    if tp is float or G.number_kind(tp) is not None or hasattr(tp, "__vjpchain_apply__") or (
+            getattr(tp, "__vjpchain_kind__", None) == "dual"):
+        return y
+    raise RuleOutputError(
+        f"the chain's output is {y!r} (a {tp.__name__}), not a number or array: a primal in "
+        "the chain returned it; each primitive must return a number or array")
 
 
 def check_input(x: Any) -> Any:
@@ -159,7 +234,7 @@ def _numpy_input(x: Any) -> Any:
         return x
     if dtype.kind in "iu":
         out = x.astype(np.float64)
-        big = np.abs(out) > _EXACT_INT
+        big = np.abs(out) >= _EXACT_INT  # 2**53 + 1 rounds down to 2**53: check it too
         if big.any():
             for value in np.asarray(x)[np.asarray(big)].ravel():
                 if int(float(value)) != int(value):
@@ -195,8 +270,21 @@ def fail(exc: BaseException, i: int, prim: Any, x: Any,
             "that the values reaching "
             "this step lie in its domain (vjpchain.rules_table() lists the domains)"
         )
+    if isinstance(exc, TypeError) and not isinstance(exc, VjpchainError):
+        # the primitive has no arithmetic for what reached it (a long double or complex
+        # array where only float64 is implemented, say): say so, where, instead of a raw
+        # error from inside NumPy or mpmath
+        return UnsupportedInputError(
+            f"{primitive_name(prim)} cannot compute on the value reaching {place}: {exc}. "
+            f"The value has type {_describe(x)}; convert it (e.g. to float64 or to "
+            "mpmath.mpf/mpc) or use a primitive that supports it")
     exc.add_note(f"while evaluating {place}")
     return exc
+
+
+def _describe(x: Any) -> str:
+    dtype = getattr(x, "dtype", None)
+    return f"{type(x).__name__} of dtype {dtype}" if dtype is not None else type(x).__name__
 
 
 def where(i: int, prim: Any, x: Any) -> str:
@@ -306,6 +394,11 @@ def run(chain: Iterable[Any], x: Any, registry: Registry, steps: list[Any] | Non
         if err is exc:
             raise
         raise err from exc
+    if getattr(x, "shape", ()) != getattr(x0, "shape", ()):
+        raise RuleOutputError(
+            f"the chain's output has shape {tuple(getattr(x, 'shape', ()))} but its input "
+            f"{tuple(getattr(x0, 'shape', ()))}: a primal in the chain changed the shape, "
+            "and primitives act elementwise (use a traced function for reductions)")
     return x, x_dot, plain
 
 

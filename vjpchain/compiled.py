@@ -16,7 +16,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import generic as G
-from .chain import ChainPullback, check_input, holds_no_user_data, one_like, run
+from .chain import (
+    ChainPullback,
+    as_chain,
+    check_input,
+    check_output,
+    holds_no_user_data,
+    one_like,
+    run,
+)
 from .registry import Registry, registry_of
 from .rule import XY, Y
 
@@ -76,7 +84,7 @@ class CompiledChain:
         """The interpreter's val_and_grad for this chain (no compiled fast path)."""
         steps: list[Any] = []
         y, _, plain = run(self._chain, check_input(x), self._registry, steps)
-        return y, ChainPullback(steps, plain).gradient(one_like(y))
+        return check_output(y), ChainPullback(steps, plain).gradient(one_like(y))
 
     def _call_other(self, x: Any) -> tuple[Any, Any]:
         x = check_input(x)
@@ -252,7 +260,7 @@ def compile_chain(chain: Iterable[Any], *, rules: Registry | None = None) -> Any
         >>> compile_chain([exp, exp])(10.0)   # overflows to inf, as in the interpreter
         (inf, inf)
     """
-    compiled = CompiledChain(chain, rules)
+    compiled = CompiledChain(as_chain(chain), rules)
     fn = compiled.float_function()
     fn.source = compiled.source
     fn.source_for = compiled.source_for

@@ -12,6 +12,7 @@ from typing import Any
 
 import mpmath
 
+from .chain import as_chain
 from .domain import sweep_points
 from .errors import ReferencePrecisionError
 from .exact import (
@@ -310,7 +311,7 @@ def check_chain(chain: Iterable[Any], x: float, *, rules: Any = None,
     from .transforms import vjp
 
     registry = registry_of(rules)
-    prims = list(chain)
+    prims = list(as_chain(chain))
     ruleset = [registry.lookup(p) for p in prims]
     xs, ys, ds = [], [], []
     t = float(x)

@@ -16,7 +16,7 @@ from . import generic as G
 from .errors import CotangentError, RuleOutputError
 
 __all__ = ["Closure", "advance", "by_derivative", "checked_pullback", "linearize", "linearize2",
-           "pull", "check_cotangent"]
+           "pull", "check_cotangent", "is_value"]
 
 
 class Closure:
@@ -57,12 +57,24 @@ def linearize(rule: Any, x: Any) -> tuple[Any, Any]:
 def by_derivative(name: str, primal: Any, derivative: Any, x: Any) -> tuple[Any, Any]:
     """``(y, dy/dx)`` of a primitive declared by its derivative ``(x, y) -> dy/dx``."""
     y = primal(x)
-    d = derivative(x, y)
-    if d is None:
+    if not is_value(y):
         raise RuleOutputError(
-            f"the derivative of {name!r} returned None at input {x!r}; a derivative "
-            "(x, y) -> dy/dx must return a number or array (is a return statement missing?)")
+            f"the primal of {name!r} returned {y!r} (a {type(y).__name__}) at input {x!r}, "
+            "not a number or array; a primitive must return one")
+    d = derivative(x, y)
+    if not is_value(d):
+        missing = " (is a return statement missing?)" if d is None else ""
+        raise RuleOutputError(
+            f"the derivative of {name!r} returned {d!r} at input {x!r}; a derivative "
+            f"(x, y) -> dy/dx must return a number or array{missing}")
     return y, d
+
+
+def is_value(v: Any) -> bool:
+    """Whether ``v`` can be a primal or derivative: a number or array of a supported kind,
+    or a traced or dual number (never a str, None or a container)."""
+    tp = type(v)
+    return tp is float or G.number_kind(tp) is not None or hasattr(tp, "__vjpchain_apply__")
 
 
 def linearize2(rule: Any, a: Any, b: Any, want_a: bool = True,

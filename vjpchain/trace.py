@@ -22,7 +22,12 @@ from typing import Any
 from . import generic as G
 from . import trace_numpy as TN
 from ._boxed import ArithmeticByRules
-from .errors import LeakedTracerError, PrimitiveDomainError, UnsupportedTypeError
+from .errors import (
+    LeakedTracerError,
+    PrimitiveDomainError,
+    UnsupportedTypeError,
+    VjpchainError,
+)
 from .registry import Registry, refuse_registered_body, registry_of
 from .rule import Rule
 from .step import Closure, check_cotangent, linearize, linearize2
@@ -93,7 +98,7 @@ class Tape:
         x = t.value
         try:
             y, local = linearize(rule, x)
-        except (ValueError, ArithmeticError) as exc:
+        except (ValueError, ArithmeticError, TypeError) as exc:
             raise self._domain_error(rule, (x,), exc) from exc
         return self.node(y, t.index, local)
 
@@ -103,7 +108,7 @@ class Tape:
         vb = b.value if tb else b
         try:
             y, da, db = linearize2(rule, va, vb, ta, tb)
-        except (ValueError, ArithmeticError) as exc:
+        except (ValueError, ArithmeticError, TypeError) as exc:
             raise self._domain_error(rule, (va, vb), exc) from exc
         if ta and tb:
             return self.node(y, a.index, da, b.index, db)
@@ -113,9 +118,14 @@ class Tape:
 
     def _domain_error(self, rule: Rule, inputs: tuple[Any, ...],
                       exc: BaseException) -> Exception:
-        if isinstance(exc, PrimitiveDomainError):
+        if isinstance(exc, VjpchainError):
             return exc
         shown = ", ".join(repr(v) for v in inputs)
+        if isinstance(exc, TypeError):
+            return UnsupportedTypeError(
+                f"{rule.name} cannot compute at operation {len(self)} of the traced function "
+                f"(inputs {shown}): {exc}. Convert the values (e.g. to float64 or to "
+                "mpmath.mpf/mpc) or use a primitive that supports them")
         return PrimitiveDomainError(
             f"{rule.name} failed at operation {len(self)} of the traced function (inputs "
             f"{shown}): {exc}. Check that the values reaching it lie in its domain"

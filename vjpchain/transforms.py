@@ -8,15 +8,14 @@ chains (``checkpoint``), traced functions (``trace``) or dual numbers (``dual``)
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
-from .chain import ChainPullback, check_input, one_like, run
+from .chain import ChainPullback, as_chain, check_input, check_output, one_like, run
 from .checkpoint import checkpointed_vjp
 from .compiled import HOT_CHAIN_MAX, hot_chain
-from .dual import Dual, dual_jvp, new_level, tangent_at
-from .errors import RuleOutputError
-from .generic import number_kind
+from .dual import Dual, dual_jvp, new_level, tangent_at, tracing_at
 from .registry import Registry, registry_of
 from .step import check_cotangent
 from .trace import trace_vjp
@@ -33,53 +32,31 @@ def _is_chain(f: Any, registry: Registry) -> bool:
     return f in registry
 
 
-def _as_chain(f: Any) -> Any:
-    """A chain given as one primitive (a function or a name) as the list of that step; an
-    unordered collection or anything that is not a sequence is refused."""
-    if callable(f) or isinstance(f, str):
-        return [f]
-    if isinstance(f, (set, frozenset, dict)):
-        raise TypeError(
-            f"a chain must be ordered (a list or tuple of primitives), not a "
-            f"{type(f).__name__}: the order of the steps is the order of composition")
-    if not hasattr(f, "__iter__"):
-        raise TypeError(
-            f"cannot differentiate {f!r} (a {type(f).__name__}): f must be a chain (a list of "
-            "primitives such as [sin, exp]) or a Python function of the inputs")
-    return f
-
-
-def _check_output(y: Any) -> Any:
-    """A chain's output must be a number or array: a primal that returned, say, a str
-    would otherwise give a derivative for a value that is not one."""
-    tp = type(y)
-    if tp is float or number_kind(tp) is not None or hasattr(tp, "__vjpchain_apply__") or (
-            getattr(tp, "__vjpchain_kind__", None) == "dual"):
-        return y
-    raise RuleOutputError(
-        f"the chain's output is {y!r} (a {tp.__name__}), not a number or array: a primal in "
-        "the chain returned it; each primitive must return a number or array")
-
-
 def _select(grads: Any, argnums: int | Sequence[int], n: int) -> Any:
     """The gradients of the inputs ``argnums`` picks (an int: one entry, as in JAX)."""
-    picks = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not isinstance(argnums, bool) and hasattr(argnums, "__index__"):
+        argnums = operator.index(argnums)  # numpy.int64(1) names an input as 1 does
+    picks: tuple[Any, ...]
+    try:
+        picks = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    except TypeError:
+        picks = (argnums,)  # reported below
     for i in picks:
-        if isinstance(i, bool) or not isinstance(i, int) or not -n <= i < n:
+        if isinstance(i, bool) or not hasattr(i, "__index__") or not -n <= i < n:
             raise ValueError(
                 f"argnums={argnums!r} does not name inputs of a function of {n} input"
                 f"{'s' if n != 1 else ''}: give indices from 0 to {n - 1}")
     all_grads = grads if n > 1 else (grads,)
     if isinstance(argnums, int):
         return all_grads[argnums]
-    return tuple(all_grads[i] for i in argnums)
+    return tuple(all_grads[operator.index(i)] for i in picks)
 
 
-def _tangent(x_dot: Any, x: Any) -> Any:
+def _tangent(x_dot: Any, x: Any, what: str = "tangent") -> Any:
     """The tangent of ``x``, checked (a number or an array of x's shape) and, for an array
     ``x``, given x's shape: the pushforward of a linear function then has the input's shape
     (``jvp(lambda t: 2 * t, xs, 1.0)`` is an array, not 2.0)."""
-    check_cotangent(x_dot, x, "tangent", "input")
+    check_cotangent(x_dot, x, what, "input")
     shape = getattr(x, "shape", ())
     if shape and getattr(x_dot, "shape", ()) != shape:
         return one_like(x) * x_dot
@@ -90,11 +67,14 @@ def _check_order(order: Any) -> int:
     if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= _MAX_ORDER:
         raise ValueError(
             f"order must be a whole number from 0 to {_MAX_ORDER} (got {order!r}): nested "
-            f"forward mode costs 2**order evaluations per primitive")
+            f"forward mode costs about 4**order operations per primitive (order 10 of a "
+            "four-step chain takes about 2 s, each order more about 4 times as long)")
     return order
 
 
-_MAX_ORDER = 20
+# nested dual numbers grow about 4x per order (order 12 of [sin, exp, tanh, log1p]: 24 s); a
+# bound that finishes in seconds, until Taylor mode replaces the nesting
+_MAX_ORDER = 10
 
 
 def vjp(f: Any, *xs: Any, rules: Registry | None = None,
@@ -141,21 +121,35 @@ def vjp(f: Any, *xs: Any, rules: Registry | None = None,
         if len(xs) != 1:
             raise TypeError(f"a chain takes one input (got {len(xs)}); for several inputs "
                             "differentiate a function: vjp(lambda a, b: ..., a, b)")
-        chain = _as_chain(f)
+        chain = as_chain(f)
         if checkpoints is not None:
             return checkpointed_vjp(chain, xs[0], checkpoints, rules=registry)
         x = check_input(xs[0])
         steps: list[Any] = []
         y, _, plain = run(chain, x, registry, steps)
-        return _check_output(y), ChainPullback(steps, plain, y)
+        return check_output(y), ChainPullback(steps, plain, y)
     if not xs:
         raise TypeError("vjp(f, *xs) needs at least one input")
     if checkpoints is not None:
         raise TypeError("checkpoints= applies to chains; a traced function keeps its tape")
-    y, traced_pullback = trace_vjp(f, [check_input(x) for x in xs], rules=registry)
+    y, traced_pullback = trace_vjp(_at_new_level(f), [check_input(x) for x in xs],
+                                   rules=registry)
     if len(xs) == 1:
         return y, lambda y_bar: traced_pullback(y_bar)[0]
     return y, traced_pullback
+
+
+def _at_new_level(f: Any) -> Any:
+    """``f`` run as a differentiation of its own level: a dual number of a lower level (an
+    enclosing jvp or derivative) meeting its traced values is refused, not made a constant
+    (see :func:`vjpchain.dual.tracing_at`)."""
+    level = new_level()
+
+    def traced_function(*inputs: Any) -> Any:
+        with tracing_at(inputs[0].tape, level):
+            return f(*inputs)
+
+    return traced_function
 
 
 def val_and_grad(f: Any, *xs: Any, argnums: int | Sequence[int] | None = None,
@@ -188,7 +182,7 @@ def val_and_grad(f: Any, *xs: Any, argnums: int | Sequence[int] | None = None,
                     pass
         steps: list[Any] = []
         y, _, plain = run(f, check_input(xs[0]), registry, steps)
-        return _check_output(y), ChainPullback(steps, plain).gradient(one_like(y))
+        return check_output(y), ChainPullback(steps, plain).gradient(one_like(y))
     y, pullback = vjp(f, *xs, rules=rules)
     one = one_like(y)
     grads = pullback.gradient(one) if type(pullback) is ChainPullback else pullback(one)
@@ -224,10 +218,10 @@ def jvp(f: Any, x: Any, x_dot: Any, *, rules: Registry | None = None) -> tuple[A
     """
     registry = registry_of(rules)
     if _is_chain(f, registry):
-        chain = _as_chain(f)
+        chain = as_chain(f)
         x = check_input(x)
         y, y_dot, _ = run(chain, x, registry, None, _tangent(x_dot, x))
-        return _check_output(y), y_dot
+        return check_output(y), y_dot
     xs = tuple(x) if isinstance(x, (tuple, list)) else (x,)
     x_dots = tuple(x_dot) if isinstance(x_dot, (tuple, list)) else (x_dot,)
     if len(xs) != len(x_dots):
@@ -241,11 +235,13 @@ def jvp(f: Any, x: Any, x_dot: Any, *, rules: Registry | None = None) -> tuple[A
 
 def _lift(x: Any, levels: list[int], registry: Registry) -> Any:
     """x as a nest of dual numbers, one level of forward mode per derivative order
-    (``levels`` innermost first, increasing), each with direction 1."""
+    (``levels`` innermost first, increasing), each with direction ones of x's shape (the
+    derivative of an elementwise function at each point)."""
     if not levels:
         return x
     inner = levels[:-1]
-    return Dual(_lift(x, inner, registry), _lift_const(1.0, inner, registry), registry,
+    one = one_like(x)
+    return Dual(_lift(x, inner, registry), _lift_const(one, inner, registry), registry,
                 levels[-1])
 
 
@@ -253,7 +249,7 @@ def _lift_const(c: Any, levels: list[int], registry: Registry) -> Any:
     if not levels:
         return c
     inner = levels[:-1]
-    return Dual(_lift_const(c, inner, registry), _lift_const(0.0, inner, registry), registry,
+    return Dual(_lift_const(c, inner, registry), _lift_const(c * 0, inner, registry), registry,
                 levels[-1])
 
 
@@ -262,7 +258,9 @@ def derivative(f: Any, x: Any, order: int = 1, *, rules: Registry | None = None)
 
     Nested forward mode: ``order`` levels of dual numbers, each primitive's derivative
     formula differentiated by its own rules again, so the cost grows as ``2**order``; meant
-    for small orders.
+    for small orders. For an array ``x`` every level's direction is ones of x's shape: an
+    elementwise function gives its derivative at each point, and the result has the shape
+    of f's output.
 
     Example:
         >>> derivative(["sin"], 0.5, order=3)   # -cos(0.5)
@@ -270,7 +268,7 @@ def derivative(f: Any, x: Any, order: int = 1, *, rules: Registry | None = None)
     """
     order = _check_order(order)
     registry = registry_of(rules)
-    fn = registry.function(_as_chain(f)) if _is_chain(f, registry) else f
+    fn = registry.function(as_chain(f)) if _is_chain(f, registry) else f
     levels = [new_level() for _ in range(order)]
     out = fn(_lift(check_input(x), levels, registry))
     for level in reversed(levels):
@@ -280,8 +278,15 @@ def derivative(f: Any, x: Any, order: int = 1, *, rules: Registry | None = None)
 
 def hvp(f: Any, xs: Sequence[Any], vs: Sequence[Any], *,
         rules: Registry | None = None) -> tuple[Any, ...]:
-    """Hessian-vector product ``H(xs) @ vs`` by forward over reverse mode: the gradient is
-    computed on dual numbers whose tangents are ``vs``.
+    """Hessian-vector product ``H(xs) @ vs`` by reverse over forward mode: the gradient of
+    the directional derivative ``x -> f'(x) vs``, which runs on dual numbers holding traced
+    values.
+
+    Each direction is a number or an array of its input's shape; the result has one entry
+    per input, of that input's shape.
+
+    Raises:
+        CotangentError: a direction is not a number or array of its input's shape.
 
     Example:
         >>> hvp(lambda a, b: a * a * b, (3.0, 2.0), (1.0, 0.0))   # [[2b, 2a], [2a, 0]] @ e1
@@ -290,22 +295,50 @@ def hvp(f: Any, xs: Sequence[Any], vs: Sequence[Any], *,
     if len(xs) != len(vs):
         raise ValueError(f"hvp needs one direction per input: {len(xs)} inputs, {len(vs)} "
                          "directions")
+    if not xs:
+        raise TypeError("hvp(f, xs, vs) needs at least one input")
+    inputs = [check_input(x) for x in xs]
+    directions = [_tangent(v, x, "direction") for v, x in zip(vs, inputs, strict=True)]
     level = new_level()
-    duals = [Dual(check_input(x), v, rules, level) for x, v in zip(xs, vs, strict=True)]
-    y, pullback = vjp(f, *duals, rules=rules)
+
+    def directional_derivative(*traced: Any) -> Any:
+        out = f(*(Dual(x, v, rules, level) for x, v in zip(traced, directions, strict=True)))
+        return tangent_at(out, level)
+
+    _, pullback = vjp(directional_derivative, *inputs, rules=rules)
     grads = pullback(1.0)
-    grads = grads if isinstance(grads, tuple) else (grads,)
-    return tuple(tangent_at(g, level) for g in grads)
+    return grads if isinstance(grads, tuple) else (grads,)
 
 
 def hessian(f: Any, *xs: Any, rules: Registry | None = None) -> tuple[tuple[Any, ...], ...]:
-    """The Hessian matrix of a scalar function of scalars, as a tuple of rows.
+    """The Hessian of a scalar function, as a tuple of rows of blocks: ``H[i][j]`` holds the
+    second derivatives in inputs ``i`` and ``j``, a number for scalar inputs and an array of
+    shape ``shape(x_i) + shape(x_j)`` otherwise (one Hessian-vector product per element).
 
     Example:
         >>> hessian(lambda a, b: a * a * b, 3.0, 2.0)
         ((4.0, 6.0), (6.0, 0.0))
     """
-    n = len(xs)
-    columns = [hvp(f, xs, tuple(1.0 if i == j else 0.0 for i in range(n)), rules=rules)
-               for j in range(n)]
-    return tuple(tuple(columns[j][i] for j in range(n)) for i in range(n))
+    inputs = [check_input(x) for x in xs]
+    n = len(inputs)
+    blocks: list[list[Any]] = [[None] * n for _ in range(n)]
+    for j, x in enumerate(inputs):
+        shape = tuple(getattr(x, "shape", ()))
+        if not shape:
+            column = hvp(f, inputs, tuple(1.0 if i == j else 0.0 for i in range(n)),
+                         rules=rules)
+            for i in range(n):
+                blocks[i][j] = column[i]
+            continue
+        import numpy as np
+
+        columns = []
+        for k in np.ndindex(*shape):
+            e = np.zeros(shape, dtype=np.result_type(x.dtype, float))
+            e[k] = 1
+            columns.append(hvp(f, inputs, tuple(e if i == j else 0.0 for i in range(n)),
+                               rules=rules))
+        for i in range(n):
+            rows = tuple(getattr(inputs[i], "shape", ()))
+            blocks[i][j] = np.stack([c[i] for c in columns], axis=-1).reshape(rows + shape)
+    return tuple(tuple(row) for row in blocks)
