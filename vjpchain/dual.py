@@ -10,16 +10,19 @@ derivatives, and dual numbers inside a traced function give Hessian-vector produ
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from . import dual_numpy as DN
 from . import generic as G
 from ._boxed import ArithmeticByRules
+from .errors import UnsupportedTypeError
 from .registry import Registry, default_registry, refuse_registered_body
 from .rule import Rule
 from .step import linearize, linearize2, pull
 
-__all__ = ["Dual", "dual_jvp", "new_level", "tangent_at"]
+__all__ = ["Dual", "dual_jvp", "new_level", "tangent_at", "tracing_at"]
 
 
 class Dual(ArithmeticByRules):
@@ -90,23 +93,143 @@ class Dual(ArithmeticByRules):
     def _binary(self, name: str, a: Any, b: Any) -> Any:
         return _binary(self._lookup(name), a, b, self.registry)
 
-
-
     def __float__(self) -> float:
         raise TypeError(
             "a dual number was converted to float, which would drop its tangent; use "
             "vjpchain's functions (vjpchain.sin...) or NumPy ufuncs, not math.* or float()"
         )
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        # numpy.array([a, 2 * a]) of scalar dual numbers is an object array (gathered into
+        # one dual number where it meets the library); a dual number of arrays would lose
+        # its tangent in numpy.asarray, so that is refused
+        if DN.shape_of(self.value):
+            raise UnsupportedTypeError(
+                f"a dual number holding an array of shape {DN.shape_of(self.value)} was "
+                "converted to a NumPy array (numpy.asarray or numpy.array), which would drop "
+                "its tangent; use numpy.stack to combine dual numbers, and the supported "
+                "NumPy functions on them. (NumPy functions on a traced value holding dual "
+                "numbers do this: forward mode over reverse mode, jvp or derivative of a "
+                "grad, is not supported through NumPy functions; vjpchain.hvp and "
+                "vjpchain.hessian run reverse over forward mode and support them)")
+        import numpy as np
+
+        box = np.empty((), dtype=object)
+        box[()] = self
+        return box
+
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        name = getattr(ufunc, "__name__", repr(ufunc))
         if method != "__call__" or kwargs:
-            return NotImplemented
+            what = f"numpy.{name}.{method}" if method != "__call__" else f"numpy.{name}"
+            raise DN.unsupported(
+                f"{what}{' with ' + ', '.join(sorted(kwargs)) if kwargs else ''}")
+        inputs = tuple(DN.gather(v) for v in inputs)
+        if name == "matmul" and len(inputs) == 2:  # a ufunc since NumPy 2
+            return DN.bilinear("matmul", *inputs)
         rule = self._lookup(ufunc)
         if len(inputs) == 1:
-            return self._apply(rule)
+            return _unary_dual(rule, inputs[0])
         if len(inputs) == 2 and rule.arity == 2:
             return _binary(rule, inputs[0], inputs[1], self.registry)
-        return NotImplemented
+        raise UnsupportedTypeError(f"numpy.{name} of {len(inputs)} inputs is not supported "
+                                   "on dual numbers")
+
+    # other NumPy functions: the supported ones differentiate, the others say so
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        _check_traced_operands(args, kwargs)
+        return DN.apply_function(func, args, kwargs)
+
+    def __getitem__(self, index: Any) -> Dual:
+        return DN.getitem(self, index)  # type: ignore[no-any-return]
+
+    def __matmul__(self, other: Any) -> Any:
+        _check_traced_operands((self, other), {})
+        return DN.bilinear("matmul", self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        _check_traced_operands((other, self), {})
+        return DN.bilinear("matmul", other, self)
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __iter__(self) -> Iterator[Dual]:
+        return (self[i] for i in range(len(self.value)))
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Dual:
+        return DN.reduction("sum", self, axis, keepdims)  # type: ignore[no-any-return]
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Dual:
+        return DN.reduction("mean", self, axis, keepdims)  # type: ignore[no-any-return]
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Dual:
+        return DN.reduction("prod", self, axis, keepdims)  # type: ignore[no-any-return]
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Dual:
+        return DN.reduction("max", self, axis, keepdims)  # type: ignore[no-any-return]
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Dual:
+        return DN.reduction("min", self, axis, keepdims)  # type: ignore[no-any-return]
+
+    def dot(self, other: Any) -> Any:
+        _check_traced_operands((self, other), {})
+        return DN.bilinear("dot", self, other)
+
+    def transpose(self, *axes: Any) -> Any:
+        import numpy as np
+
+        return np.transpose(self, axes or None)
+
+    @property
+    def T(self) -> Any:  # noqa: N802 - NumPy's name
+        return self.transpose()
+
+    def reshape(self, *shape: Any) -> Any:
+        import numpy as np
+
+        return np.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def ravel(self) -> Any:
+        import numpy as np
+
+        return np.ravel(self)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return DN.shape_of(self.value)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for k in self.shape:
+            n *= k
+        return n
+
+
+def _elementwise_method(name: str) -> Any:
+    # NumPy applies a ufunc to an object array element by element, as a method of that name
+    def method(self: Dual) -> Dual:
+        return self._apply(self._lookup(f"numpy.{name}"))
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("sin", "cos", "tan", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
+              "sqrt", "cbrt", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arcsinh",
+              "arccosh", "arctanh", "absolute", "negative", "square", "reciprocal"):
+    setattr(Dual, _name, _elementwise_method(_name))
+
+
+def _unary_dual(rule: Rule, d: Any) -> Any:
+    if isinstance(d, Dual):
+        return d._apply(rule)
+    return NotImplemented
 
 
 def _is_const(v: Any) -> bool:
@@ -122,14 +245,23 @@ def _level(v: Any) -> int:
 
 
 def _binary(rule: Rule, a: Any, b: Any, registry: Registry | None) -> Any:
-    if not isinstance(a, Dual) and G.number_kind(type(a)) is None and not hasattr(a, "tape"):
+    kind_a, kind_b = G.number_kind(type(a)), G.number_kind(type(b))
+    if kind_a is None and not isinstance(a, Dual) and not hasattr(a, "tape"):
         return NotImplemented
-    if not isinstance(b, Dual) and G.number_kind(type(b)) is None and not hasattr(b, "tape"):
+    if kind_b is None and not isinstance(b, Dual) and not hasattr(b, "tape"):
         return NotImplemented
+    if kind_a == G.NUMPY:
+        a = DN.gather(a)  # an object array of dual numbers as one dual number
+    if kind_b == G.NUMPY:
+        b = DN.gather(b)
     # the dual number of the highest level is the perturbation differentiated here; one of
     # a lower level is a constant (its own tangent belongs to an enclosing differentiation)
     level = max(_level(a), _level(b))
     outer = a if _level(a) == level else b
+    if kind_a is None and not isinstance(a, Dual):
+        _check_meets_traced(outer, a)
+    if kind_b is None and not isinstance(b, Dual):
+        _check_meets_traced(outer, b)
     da, db = _level(a) == level, _level(b) == level
     va = a.value if da else a
     vb = b.value if db else b
@@ -143,6 +275,10 @@ def _binary(rule: Rule, a: Any, b: Any, registry: Registry | None) -> Any:
     if db:
         t = b.tangent * partial_b
         tangent = t if tangent is None else tangent + t
+    shape = getattr(y, "shape", ())
+    if shape != getattr(tangent, "shape", ()):
+        # a constant array broadcast a scalar dual number: its tangent moves every element
+        tangent = DN.full_tangent(Dual(y, tangent))
     return Dual(y, tangent, registry or outer.registry, level)
 
 
@@ -154,10 +290,86 @@ def new_level() -> int:
     return next(_levels)
 
 
+# the reverse-mode differentiations whose functions are running: id(tape) -> the level drawn
+# as each started (entries live only while the function runs, so an id is never stale)
+_TRACING: dict[int, int] = {}
+
+
+@contextmanager
+def tracing_at(tape: Any, level: int) -> Iterator[None]:
+    """Mark the traced function recording on ``tape`` as started at ``level`` while it runs:
+    a dual number of a lower level that meets one of its traced values belongs to an
+    enclosing forward-mode differentiation, whose tangent the tape would not carry."""
+    _TRACING[id(tape)] = level
+    try:
+        yield
+    finally:
+        _TRACING.pop(id(tape), None)
+
+
+def _check_meets_traced(d: Any, traced: Any) -> None:
+    """Refuse a dual number meeting a traced value when the traced value's differentiation
+    runs inside the dual number's (or the dual number was made by hand): treating the traced
+    value as a constant of the dual number would hide its tangent from the gradient."""
+    if not isinstance(d, Dual):
+        return
+    if d.level == 0:
+        raise UnsupportedTypeError(
+            f"a dual number made outside the differentiated function ({d!r}, made with "
+            "vjpchain.Dual) met a traced value inside it; its tangent would not reach the "
+            "gradient, which would silently miss it. Pass it to the function as an input "
+            "(vjpchain.grad(lambda x, d: d * x, 3.0, Dual(2.0, 1.0), argnums=0)), or let "
+            "vjpchain.jvp or vjpchain.derivative make the dual numbers")
+    _check_not_captured(traced, d.level)
+    opened = _TRACING.get(id(getattr(traced, "tape", None)))
+    if opened is not None and d.level < opened:
+        raise UnsupportedTypeError(
+            "a dual number of an enclosing forward-mode differentiation (jvp, derivative) "
+            "met a value traced by a reverse-mode one (grad, vjp) taken inside it, through a "
+            "variable the inner function captured; its tangent would not reach the "
+            "gradient. Pass that variable to the inner function as an input "
+            "(vjpchain.grad(lambda y, a: a * y * y, y, a, argnums=0)), or use "
+            "vjpchain.hvp or vjpchain.hessian for second derivatives")
+
+
+def _check_not_captured(traced: Any, level: int) -> None:
+    """Refuse a traced value holding a dual number of ``level`` or higher: a traced value of
+    an enclosing gradient recorded an operation on a dual number of a forward-mode
+    differentiation taken inside it, as a constant, so that dual number's tangent is lost."""
+    v = traced
+    while isinstance(v, Dual) or hasattr(v, "tape"):
+        if isinstance(v, Dual) and v.level >= level:
+            raise UnsupportedTypeError(
+                f"a value traced by a gradient (grad, vjp) recorded an operation on a dual "
+                f"number of a forward-mode differentiation (jvp, derivative) taken inside it "
+                f"({traced!r}), as a constant, so its tangent would be lost. This happens "
+                "when a NumPy ufunc or function is given the traced value before the dual "
+                "number (numpy.multiply(x, t)); use the operator (x * t), or pass the dual "
+                "number first")
+        v = v.value
+
+
+def _check_traced_operands(args: Any, kwargs: dict[str, Any]) -> None:
+    """_check_meets_traced for the operands of a NumPy function (entries of sequences too)."""
+    flat: list[Any] = []
+    for v in (*args, *kwargs.values()):
+        flat.extend(v if isinstance(v, (list, tuple)) else (v,))
+    traced = [v for v in flat if not isinstance(v, Dual) and hasattr(v, "tape")]
+    if traced:
+        duals = [v for v in flat if isinstance(v, Dual)]
+        owner = max(duals, key=_level) if duals else None
+        for t in traced:
+            _check_meets_traced(owner, t)
+
+
 def tangent_at(out: Any, level: int) -> Any:
-    """The tangent of ``out`` for the perturbation of ``level``: 0 if it does not carry it."""
+    """The tangent of ``out`` for the perturbation of ``level`` (with the output's shape):
+    0 if it does not carry it."""
+    out = DN.gather(out)
     if isinstance(out, Dual) and out.level == level:
-        return out.tangent
+        return DN.full_tangent(out)
+    if hasattr(out, "tape"):
+        _check_not_captured(out, level)
     if isinstance(out, Dual):
         return out * 0
     return _value(out) * 0
@@ -170,7 +382,7 @@ def dual_jvp(f: Callable[..., Any], xs: Sequence[Any], x_dots: Sequence[Any], *,
         raise ValueError(f"jvp needs one tangent per input: got {len(xs)} inputs and "
                          f"{len(x_dots)} tangents")
     level = new_level()
-    out = f(*(Dual(x, t, rules, level) for x, t in zip(xs, x_dots, strict=True)))
+    out = DN.gather(f(*(Dual(x, t, rules, level) for x, t in zip(xs, x_dots, strict=True))))
     if isinstance(out, Dual) and out.level == level:
-        return out.value, out.tangent
+        return out.value, DN.full_tangent(out)
     return out, tangent_at(out, level)
