@@ -121,11 +121,13 @@ def sweep_points(domain: Domain, n: int = 400, seed: int = 0) -> list[float]:
             mag = math.ldexp(rng.uniform(1.0, 2.0), k)
             points.extend((mag, -mag))
         points.extend((math.ldexp(1.0, k), -math.ldexp(1.0, k)))
-    points.extend((0.0, _TINY, -_TINY, 2.2250738585072014e-308, 1.0, -1.0, _HUGE, -_HUGE))
-    seen: set[float] = set()
+    points.extend((0.0, -0.0, _TINY, -_TINY, 2.2250738585072014e-308, 1.0, -1.0, _HUGE,
+                   -_HUGE))
+    seen: set[tuple[float, float]] = set()
     out = []
     for x in points:
-        if x in domain and x not in seen:
-            seen.add(x)
+        key = (x, math.copysign(1.0, x))  # -0.0 is a point of its own (signed zeros)
+        if x in domain and key not in seen:
+            seen.add(key)
             out.append(x)
     return out

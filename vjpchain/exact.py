@@ -20,7 +20,8 @@ from .mpcontext import at_precision, context_of, in_context
 __all__ = [
     "digits", "evaluate", "ulp_error", "float_ulp", "REFERENCE_DERIVATIVES",
     "reference_derivative", "sweep_ulps", "rule_reference", "excused_near_zero",
-    "diff_reference", "reference_for", "float_difference", "float_primal_reference",
+    "diff_reference", "diff_estimate", "DiffReference", "reference_for", "float_difference",
+    "float_primal_reference",
     "FLOAT_PRIMAL_REFERENCE", "FLOAT_PRIMAL_RESOLUTION",
 ]
 
@@ -49,6 +50,13 @@ def evaluate(fn: Callable[[Any], Any], ctx: Any, x: Any) -> Any:
             ``vjpchain.exp(x)``, which follow the argument.
     """
     out = in_context(fn, ctx)(x if context_of(x) is ctx else ctx.convert(x))
+    if out is None or isinstance(out, (str, bytes, bool)) or (
+            not isinstance(out, (int, float, complex)) and context_of(out) is mpmath.mp
+            and not hasattr(out, "_mpf_") and not hasattr(out, "_mpc_")):
+        raise TypeError(
+            f"the reference {getattr(fn, '__qualname__', fn)!r} returned {out!r} (a "
+            f"{type(out).__name__}) at {x!r}: it must return the derivative as an mpmath "
+            "number")
     own = context_of(out)
     if (own is not ctx and own is mpmath.mp and own.prec < ctx.prec
             and mpmath.isfinite(out) and out != 0):  # inf, nan and 0 are exact anywhere
@@ -175,13 +183,23 @@ _MAX_REFERENCE_PREC = 1 << 15
 
 def diff_reference(f: Callable[[Any], Any], x: float, dps: int = 50) -> Any:
     """``f'(x)`` by ``mpmath.diff`` of an mpmath-evaluated ``f``, correct to ``dps`` digits;
-    None where the derivative is not real.
+    None where the derivative is not real. See :func:`diff_estimate`."""
+    found = diff_estimate(f, x, dps)
+    return None if found is None else found[0]
 
-    mpmath's default step is absolute and its precision fixed: at tiny ``x`` the step
-    reaches past a domain edge (sqrt near 0), at huge ``x`` it vanishes below the working
-    precision (sin'(1e300) comes out 0), and where f' is tiny next to f (tanh at 30, softsign
-    at 1e30) the difference cancels. So the step shrinks with ``|x| < 1``, the precision
-    grows with ``|x|``, and it is raised until two evaluations agree to ``dps`` digits.
+
+def diff_estimate(f: Callable[[Any], Any], x: float, dps: int = 50) -> tuple[Any, Any] | None:
+    """``(f'(x), error bound)`` by central differences of an mpmath-evaluated ``f``,
+    extrapolated (Richardson: the step's h**2 error term cancels); None where the derivative
+    is not real or ``f`` fails.
+
+    A fixed step cannot serve every function: at tiny ``x`` it reaches past a domain edge
+    (sqrt near 0), at huge ``x`` it vanishes below the working precision (sin'(1e300)),
+    where f' is tiny next to f (tanh at 30) the difference cancels, and where f changes on
+    a scale much finer than x (x**1e50 at 1) it is too coarse. So the step starts scaled to
+    ``x`` and shrinks, and the precision grows, until two successive estimates agree to
+    ``dps`` digits; their difference is the bound. Past a bounded precision the last
+    estimate is returned with that (then larger) bound.
     """
     ctx = digits(dps)
     xm = ctx.mpf(x)
@@ -189,13 +207,14 @@ def diff_reference(f: Callable[[Any], Any], x: float, dps: int = 50) -> Any:
         return None
     prec = ctx.prec
     mag = 0 if xm == 0 else int(ctx.mag(xm))
-    h = ctx.ldexp(1, min(mag, 0) - prec - 10)
-    work = prec + abs(mag) + 10
+    h = ctx.ldexp(1, min(mag, 0) - prec // 2 - 10)
+    work = prec + abs(mag) + prec // 2 + 20
     previous = None
     while True:
         wide = at_precision(work)
+        fw, xw, hw = in_context(f, wide), wide.mpf(xm), wide.mpf(h)
         try:
-            d = wide.diff(in_context(f, wide), wide.mpf(xm), h=h)
+            d = (4 * wide.diff(fw, xw, h=hw / 2) - wide.diff(fw, xw, h=hw)) / 3
         except (ArithmeticError, ValueError, TypeError, VjpchainError):
             return None
         if isinstance(d, MPC):
@@ -204,13 +223,37 @@ def diff_reference(f: Callable[[Any], Any], x: float, dps: int = 50) -> Any:
             d = d.real
         if mpmath.isnan(d):
             return None
-        if (previous is not None and d != 0
-                and abs(d - previous) <= abs(d) * ctx.ldexp(1, -prec - 4)):
-            return ctx.mpf(d)
-        if work >= _MAX_REFERENCE_PREC:
-            return ctx.mpf(d) if d == 0 else None
+        if previous is not None:
+            bound = abs(d - previous)
+            if bound <= abs(d) * ctx.ldexp(1, -prec - 4) or work >= _MAX_REFERENCE_PREC:
+                return ctx.mpf(d), bound
         previous = d
-        work = min(2 * work, _MAX_REFERENCE_PREC)
+        # a finer step (the function may change on a finer scale than x), and the bits
+        # its difference cancels
+        h = h * ctx.ldexp(1, -prec // 4 - 8)
+        work = min(2 * work + prec // 4, _MAX_REFERENCE_PREC)
+
+
+class DiffReference:
+    """The reference derivative of a primal that computes in mpmath: :func:`diff_estimate`
+    at the precision of the argument's context; ``bound(x)`` is its error bound."""
+
+    def __init__(self, primal: Callable[[Any], Any]) -> None:
+        self.primal = primal
+        self._bounds: dict[Any, Any] = {}
+
+    def __call__(self, x: Any) -> Any:
+        ctx = context_of(x)
+        found = diff_estimate(self.primal, x, ctx.dps)
+        if found is None:
+            return ctx.nan
+        if len(self._bounds) > 4096:
+            self._bounds.clear()
+        self._bounds[float(x)] = found[1]
+        return found[0]
+
+    def bound(self, x: float) -> Any:
+        return self._bounds.get(float(x), _WIDE.inf)
 
 
 def _mp_capable(primal: Callable[[Any], Any], x: float) -> bool:
@@ -235,6 +278,10 @@ def float_primal_reference(primal: Callable[[Any], Any]) -> Callable[[Any], Any]
     def reference(x: Any) -> Any:
         return float_difference(primal, float(x))[0]
 
+    def bound(x: float) -> Any:
+        return float_difference(primal, float(x))[1]
+
+    reference.bound = bound  # type: ignore[attr-defined]
     return reference
 
 
@@ -265,7 +312,7 @@ def float_difference(primal: Callable[[Any], Any], xf: float) -> tuple[Any, Any]
     derivative (sin at 1e300, whose period is below the spacing of floats there), the bound
     is inf: no reference at this point.
     """
-    h = 2.0 ** -10 * max(abs(xf), 1.0)
+    h = 2.0 ** -10 * (abs(xf) or 1.0)  # relative: a step past a tiny x leaves its scale
     earlier: list[Any] = []
     best, best_error = _WIDE.mpf(0), _WIDE.inf
     worse = 0
@@ -309,12 +356,5 @@ def reference_for(rule: Any, probe: float) -> tuple[Callable[[Any], Any], str]:
             "check_rule(..., reference=...) giving its derivative in mpmath"
         )
     if _mp_capable(rule.primal, probe):
-        primal = rule.primal
-
-        def by_diff(x: Any) -> Any:
-            ctx = context_of(x)
-            d = diff_reference(primal, x, ctx.dps)
-            return ctx.nan if d is None else d
-
-        return by_diff, "mpmath.diff of the primal in mpmath"
+        return DiffReference(rule.primal), "mpmath.diff of the primal in mpmath"
     return (float_primal_reference(rule.primal), FLOAT_PRIMAL_REFERENCE)
