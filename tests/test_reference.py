@@ -3,6 +3,7 @@
 import math
 
 import mpmath
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -255,3 +256,30 @@ def test_the_default_sweep_samples_zero_one_and_every_binade():
         inside = [x for x in xs if 2.0**k <= x < 2.0 ** (k + 1)]
         assert len(inside) >= 4, k
     assert sum(1 < x < 2.37 for x in xs) >= 4
+
+
+@pytest.mark.parametrize("chain, x", [(["exp"] * 3, 10.0), (["exp"] * 4, 3.0),
+                                      (["exp"] * 5, 1.0), (["exp"] * 3, 1e300)])
+def test_check_chain_is_bounded_where_the_exact_values_leave_every_range(chain, x):
+    """The exact chain stops past 2**2048 (exp of exp(22026) has a 9,566-digit exponent):
+    the report says the reference is unavailable, names the overflow, and prints at once."""
+    report = check_chain(chain, x)
+    text = str(report)
+    assert "overflows" in report.diagnosis and "unavailable" in text
+    assert report.culprit is not None
+
+
+def test_check_chain_allows_for_its_references_resolution():
+    """A correct primitive with a float-only primal (math.erf) is not blamed for the noise
+    of its difference-quotient reference."""
+    rules = vc.default_registry.copy()
+    merf = rules.scalar_rule(lambda x: math.erf(x),
+                             lambda x, y: 2 / math.sqrt(math.pi) * vc.exp(-x * x), name="merf")
+    report = check_chain([merf, "sin"], 0.7, rules=rules)
+    assert report.culprit is None and "resolve" in report.diagnosis
+
+
+@pytest.mark.parametrize("x", [1j, "1", np.ones(2), True])
+def test_check_chain_refuses_points_that_are_not_one_real_number(x):
+    with pytest.raises(TypeError, match="real number"):
+        check_chain(["sin"], x)
