@@ -137,3 +137,36 @@ def test_a_reduction_feeding_an_elementwise_product_gets_the_summed_cotangent():
     _check(lambda x: np.sum(np.sum(x) * x), x)
     _check(lambda x: np.sum(np.mean(x, axis=0, keepdims=True) * np.log(x)), x)
     assert math.isclose(vc.grad(lambda x: np.sum(x) ** 2, x).tolist()[0], 14.0)
+
+
+def _central(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("f", [
+    lambda a: (a.T @ np.arange(2.0)).sum(),
+    lambda a: (np.transpose(a) * np.arange(6.0).reshape(3, 2)).sum(),
+    lambda a: (a.reshape(3, 2)[0] * np.array([1.0, 2.0])).sum(),
+    lambda a: (a.reshape((6,)) ** 2).sum(),
+    lambda a: (np.reshape(a, (3, 2)) @ np.ones(2)).prod(),
+    lambda a: (a.ravel() * np.arange(6.0)).sum() + (a.flatten() ** 3).mean(),
+    lambda a: (np.ravel(a) * vc.sin(a.transpose().ravel())).sum(),
+])
+def test_shape_operations_differentiate(f):
+    x = np.arange(6.0).reshape(2, 3) / 7 + 0.5
+    assert np.allclose(vc.grad(f, x), _central(f, x), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("f, match", [
+    (lambda a: a.astype(float).sum(), "no 'astype'"),
+    (lambda a: a.tolist(), "no 'tolist'"),
+    (lambda a: np.dot(a[0], a[0], out=None), "does not take these arguments"),
+])
+def test_other_array_attributes_and_arguments_are_clear_errors(f, match):
+    with pytest.raises((AttributeError, vc.UnsupportedTypeError), match=match):
+        vc.grad(f, np.ones((2, 3)))

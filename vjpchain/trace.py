@@ -340,6 +340,33 @@ class Traced(ArithmeticByRules):
     def dot(self, other: Any) -> Any:
         return TN.matmul(self.tape, self, TN_plain(self.tape, other), "dot")
 
+    def reshape(self, *shape: Any, order: str = "C") -> Traced:
+        target = shape[0] if len(shape) == 1 else shape
+        return TN.reshape(self.tape, self, target, order)  # type: ignore[no-any-return]
+
+    def ravel(self) -> Traced:
+        return TN.reshape(self.tape, self, -1)  # type: ignore[no-any-return]
+
+    flatten = ravel
+
+    def transpose(self, *axes: Any) -> Traced:
+        order = None if not axes else axes[0] if len(axes) == 1 else axes
+        return TN.transpose(self.tape, self, order)  # type: ignore[no-any-return]
+
+    @property
+    def T(self) -> Traced:  # noqa: N802 - NumPy's name
+        return TN.transpose(self.tape, self)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        # called only for attributes a traced value lacks: say what it is and what to do
+        # (an AttributeError still, so hasattr() probes by NumPy and others keep working)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(
+            f"a traced value has no {name!r}: {name} is not differentiated here (astype, "
+            "tolist, item and the like would drop the derivative). Supported on traced "
+            f"values: {', '.join(TN.SUPPORTED)}, indexing, @, .T, reshape, ravel")
+
     @property
     def shape(self) -> Any:
         return getattr(self.value, "shape", ())

@@ -16,6 +16,7 @@ from typing import Any
 from .errors import UnsupportedTypeError
 
 __all__ = ["SUPPORTED", "apply_function", "from_object_array", "getitem", "matmul",
+           "reshape", "transpose",
            "reduction"]
 
 Pullback = Callable[[Any], Sequence[Any]]
@@ -228,6 +229,26 @@ def matmul(tape: Any, a: Any, b: Any, name: str = "matmul") -> Any:
     return _record(tape, y, [a, b], pullback)
 
 
+def reshape(tape: Any, a: Any, shape: Any = -1, order: str = "C") -> Any:
+    """``a.reshape(shape)`` (``ravel`` and ``flatten``: ``shape=-1``): the same numbers in
+    another shape; the pullback reshapes the cotangent back."""
+    np = _np()
+    if order != "C":
+        raise UnsupportedTypeError("reshape of a traced value supports order='C' only")
+    v = np.asarray(_value(a))
+    y = v.reshape(shape)
+    return _record(tape, y, [a], lambda g: [np.reshape(np.asarray(g), v.shape)])
+
+
+def transpose(tape: Any, a: Any, axes: Any = None) -> Any:
+    """``a.T`` (``numpy.transpose``): the pullback transposes the cotangent back."""
+    np = _np()
+    v = np.asarray(_value(a))
+    y = np.transpose(v, axes)
+    back = None if axes is None else np.argsort(axes)
+    return _record(tape, y, [a], lambda g: [np.transpose(np.asarray(g), back)])
+
+
 def stack(tape: Any, arrays: Sequence[Any], axis: int = 0, **unsupported: Any) -> Any:
     np = _np()
     if any(v is not None for v in unsupported.values()):
@@ -251,7 +272,8 @@ def _handlers() -> dict[Any, Callable[..., Any]]:
     table: dict[Any, Callable[..., Any]] = {
         np.where: where, np.dot: lambda tape, a, b: matmul(tape, a, b, "dot"),
         np.matmul: matmul, np.stack: stack,
-        np.average: _average,
+        np.average: _average, np.reshape: reshape, np.ravel: reshape,
+        np.transpose: transpose,
     }
     for name in _REDUCTIONS:
         table[getattr(np, name)] = _reducer(name)
@@ -287,8 +309,8 @@ def _average(tape: Any, a: Any, axis: Any = None, weights: Any = None,
 
 
 SUPPORTED = ("sum", "mean", "prod", "max", "min", "amax", "amin", "average", "where",
-             "dot", "matmul", "stack", "and the ufuncs of the built-in primitives "
-             "(numpy.sin, numpy.exp, numpy.add...)")
+             "dot", "matmul", "stack", "reshape", "ravel", "transpose",
+             "and the ufuncs of the built-in primitives (numpy.sin, numpy.exp, numpy.add...)")
 _TABLE: dict[Any, Callable[..., Any]] = {}
 
 
@@ -307,4 +329,11 @@ def apply_function(tape: Any, func: Any, args: tuple[Any, ...],
     args = tuple(_plain_or_traced(tape, v) for v in args)
     if func is _np().stack:
         args = (list(args[0]),) + args[1:]
-    return handler(tape, *args, **kwargs)
+    try:
+        return handler(tape, *args, **kwargs)
+    except TypeError as exc:  # an argument the traced form does not take (out=, dtype=...)
+        if isinstance(exc, UnsupportedTypeError):
+            raise
+        raise UnsupportedTypeError(
+            f"numpy.{name} on traced values does not take these arguments ({exc}); call "
+            f"it with the array arguments and axis=/keepdims= only") from None
