@@ -129,3 +129,13 @@ def test_an_unordered_chain_is_refused_everywhere():
                       lambda: vc.grad({"sin", "exp"}, 1.0)):
         with pytest.raises(TypeError, match="ordered"):
             transform()
+
+
+@pytest.mark.parametrize("dtype", [bool, object, "U1"])
+def test_a_cotangent_array_of_non_numbers_is_refused(dtype):
+    _, pullback = vc.vjp(["sin"], np.ones(3))
+    with pytest.raises(vc.CotangentError, match="dtype"):
+        pullback(np.ones(3).astype(dtype))
+    _, traced_pullback = vc.vjp(lambda a: vc.sin(a) * 2, np.ones(3))
+    with pytest.raises(vc.CotangentError, match="dtype"):
+        traced_pullback(np.ones(3).astype(dtype))

@@ -117,6 +117,11 @@ def check_cotangent(y_bar: Any, y: Any, what: str = "cotangent", of: str = "outp
         raise CotangentError(
             f"the {what} must be a number or array like the {of} {_describe(y)}, but "
             f"got {y_bar!r} (a {tp.__name__}); pass e.g. 1.0 for the derivative itself")
+    dtype = getattr(y_bar, "dtype", None)
+    if dtype is not None and getattr(dtype, "kind", "f") not in "iufc":
+        raise CotangentError(
+            f"the {what} is an array of dtype {dtype}, but it must hold numbers like the "
+            f"{of} {_describe(y)}; pass a float array")
     shape = getattr(y_bar, "shape", None)
     if shape is not None and shape != () and shape != getattr(y, "shape", ()):
         raise CotangentError(
