@@ -106,3 +106,55 @@ def test_higher_derivatives_of_sinc_digamma_abs():
     assert vc.derivative(["sinc"], 0.3, order=2) == pytest.approx(d2_sinc, rel=1e-13)
     assert vc.derivative(["digamma"], 0.3, order=2) == pytest.approx(psi2, rel=1e-13)
     assert vc.derivative(["abs"], 0.3, order=2) == 0.0
+
+
+def test_a_hand_made_dual_meeting_a_traced_value_is_refused():
+    # it used to give (Dual(Traced(6.0), Traced(3.0)), 0.0): the gradient lost the dual
+    for f in (lambda x: Dual(2.0, 1.0) * x, lambda x: x * Dual(2.0, 1.0),
+              lambda x: np.multiply(Dual(2.0, 1.0), x)):
+        with pytest.raises(vc.UnsupportedTypeError, match="made outside the differentiated"):
+            vc.val_and_grad(f, 3.0)
+    # passed as an input, it is differentiated through (forward over reverse mode)
+    assert vc.grad(lambda x, d: d * x, 3.0, Dual(2.0, 1.0), argnums=0).tangent == 1.0
+
+
+def test_a_dual_of_an_enclosing_derivative_captured_by_a_gradient_is_refused():
+    # d/dx of d/dy (x y^2) at y=2 is 2y = 4; capturing x gave 0.0 silently
+    with pytest.raises(vc.UnsupportedTypeError, match="enclosing forward-mode"):
+        derivative(lambda x: vc.grad(lambda y: x * y * y, 2.0), 1.0)
+    with pytest.raises(vc.UnsupportedTypeError, match="enclosing forward-mode"):
+        jvp(lambda x: vc.grad(lambda y: y * x, 2.0), 1.0, 1.0)
+    assert derivative(lambda x: vc.grad(lambda y, a: a * y * y, 2.0, x, argnums=0), 1.0) == 4.0
+    assert derivative(lambda x: vc.grad(lambda y: y ** 3, x), 2.0) == 12.0
+
+
+def test_a_gradient_of_a_jvp_nests_and_a_traced_value_may_not_swallow_the_dual():
+    # d/dx of (d/dt t x t at t=1) = d/dx 2x = 2: the inner dual number holds traced values
+    assert vc.grad(lambda x: jvp(lambda t: t * x * t, 1.0, 1.0)[1], 2.0) == 2.0
+    assert vc.grad(lambda x: jvp(lambda t: np.multiply(t, x), 1.0, 1.0)[1], 2.0) == 1.0
+    # with the traced value first, NumPy asks the traced value, which recorded the dual
+    # number as a constant (it gave Dual(0.0, 0.0)); that is refused
+    with pytest.raises(vc.UnsupportedTypeError, match="recorded an operation on a dual"):
+        vc.grad(lambda x: jvp(lambda t: np.multiply(x, t), 1.0, 1.0)[1], 2.0)
+
+
+def test_hvp_checks_its_directions_and_keeps_the_input_shapes():
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(vc.CotangentError, match="direction must be a number or array"):
+        hvp(lambda a: a * a, (3.0,), (None,))
+    with pytest.raises(vc.CotangentError, match=r"direction has shape \(2,\)"):
+        hvp(lambda a: np.sum(a * a), (x,), (np.ones(2),))
+    (h,) = hvp(lambda a: 2 * np.sum(a), (x,), (np.ones(3),))  # linear: zeros of x's shape
+    assert h.shape == (3,) and not h.any()
+    assert hvp(lambda a, b: 2 * a + b, (1.0, 2.0), (1.0, 1.0)) == (0.0, 0.0)
+    (h,) = hvp(lambda a: np.sum(a ** 3), (x,), (1.0,))  # a number direction: every element
+    np.testing.assert_array_equal(h, 6 * x)
+
+
+def test_ufunc_methods_and_keywords_on_dual_numbers_say_what_is_supported():
+    d = Dual(np.array([1.0, 2.0]), np.ones(2))
+    for call, what in ((lambda: np.add.reduce(d), "numpy.add.reduce"),
+                       (lambda: np.multiply.outer(d, d), "numpy.multiply.outer"),
+                       (lambda: np.sin(d, out=np.empty(2)), "numpy.sin with out")):
+        with pytest.raises(vc.UnsupportedTypeError, match=what + ".*supported: sum"):
+            call()

@@ -282,3 +282,10 @@ def test_a_dual_array_turned_into_a_numpy_array_is_refused():
 def test_bad_shapes_in_a_product_are_a_documented_error():
     with pytest.raises(vc.PrimitiveDomainError, match=r"numpy\.matmul .*\(3,\) and \(2,\)"):
         vc.jvp(lambda x: x @ np.ones(2), X3, np.ones(3))
+
+
+def test_empty_products_and_tuple_outputs():
+    assert vc.jvp(np.prod, np.zeros(0), np.zeros(0)) == (1.0, 0.0)
+    assert vc.jvp(lambda x: (np.sum(x), x[1]), X3, np.ones(3)) == ((6.0, 2.0), (3.0, 1.0))
+    with pytest.raises(vc.UnsupportedTypeError, match="must return a number or array"):
+        vc.jvp(lambda x: str(x), 1.0, 1.0)

@@ -3,8 +3,12 @@
 ``Dual(value, tangent)`` carries a value and its derivative along one direction. Every
 primitive applied to it (operators, vjpchain's generic functions, NumPy ufuncs) computes its
 output with the rule's primal and the tangent with the rule's derivative, so a primitive
-declared once works here too. Values may themselves be dual numbers: nesting gives higher
-derivatives, and dual numbers inside a traced function give Hessian-vector products.
+declared once works here too; NumPy functions (reductions, where, indexing, products,
+stacking) are differentiated by ``dual_numpy``. Values may themselves be dual numbers:
+nesting gives higher derivatives, and dual numbers holding traced values give
+Hessian-vector products (reverse over forward mode). A dual number made by hand, or of an
+enclosing differentiation, that meets a value traced by a gradient taken inside it is
+refused: the gradient would silently miss its tangent.
 """
 
 from __future__ import annotations
@@ -126,6 +130,7 @@ class Dual(ArithmeticByRules):
                 f"{what}{' with ' + ', '.join(sorted(kwargs)) if kwargs else ''}")
         inputs = tuple(DN.gather(v) for v in inputs)
         if name == "matmul" and len(inputs) == 2:  # a ufunc since NumPy 2
+            _check_traced_operands(inputs, {})
             return DN.bilinear("matmul", *inputs)
         rule = self._lookup(ufunc)
         if len(inputs) == 1:
@@ -368,11 +373,17 @@ def tangent_at(out: Any, level: int) -> Any:
     out = DN.gather(out)
     if isinstance(out, Dual) and out.level == level:
         return DN.full_tangent(out)
+    if isinstance(out, (tuple, list)):
+        return tuple(tangent_at(v, level) for v in out)
     if hasattr(out, "tape"):
         _check_not_captured(out, level)
-    if isinstance(out, Dual):
+    if isinstance(out, Dual) or hasattr(out, "tape"):
         return out * 0
-    return _value(out) * 0
+    if G.number_kind(type(out)) is None:
+        raise UnsupportedTypeError(
+            f"the differentiated function must return a number or array, or a tuple of them "
+            f"(got {type(out).__name__} {out!r}); return the values to differentiate")
+    return out * 0
 
 
 def dual_jvp(f: Callable[..., Any], xs: Sequence[Any], x_dots: Sequence[Any], *,
@@ -382,7 +393,15 @@ def dual_jvp(f: Callable[..., Any], xs: Sequence[Any], x_dots: Sequence[Any], *,
         raise ValueError(f"jvp needs one tangent per input: got {len(xs)} inputs and "
                          f"{len(x_dots)} tangents")
     level = new_level()
-    out = DN.gather(f(*(Dual(x, t, rules, level) for x, t in zip(xs, x_dots, strict=True))))
+    out = f(*(Dual(x, t, rules, level) for x, t in zip(xs, x_dots, strict=True)))
+    return _value_at(out, level), tangent_at(out, level)
+
+
+def _value_at(out: Any, level: int) -> Any:
+    """The value of ``out`` for the perturbation of ``level`` (entry by entry in a tuple)."""
+    out = DN.gather(out)
     if isinstance(out, Dual) and out.level == level:
-        return out.value, DN.full_tangent(out)
-    return out, tangent_at(out, level)
+        return out.value
+    if isinstance(out, (tuple, list)):
+        return tuple(_value_at(v, level) for v in out)
+    return out

@@ -197,8 +197,11 @@ def reduction(name: str, d: Any, axis: Any = None, keepdims: bool = False,
         return d.with_parts(y, getattr(np, name if name == "mean" else "sum")(
             t, axis=axis, keepdims=keepdims))
     if name == "prod":
-        return d.with_parts(y, np.sum(t * _exclusive_product(np.asarray(v), axes),
-                                      axis=axis, keepdims=keepdims))
+        v = np.asarray(v)
+        if not v.size:  # an empty product is the constant 1
+            return d.with_parts(y, np.sum(t, axis=axis, keepdims=keepdims))
+        return d.with_parts(y, np.sum(t * _exclusive_product(v, axes), axis=axis,
+                                      keepdims=keepdims))
     # max and min: the tangent of the chosen element; ties share it evenly (the library's
     # convention, as vjpchain.maximum), a NaN gets it if it won
     p = np.asarray(primal(v))
@@ -410,7 +413,15 @@ def unsupported(what: str) -> UnsupportedTypeError:
 
 
 def apply_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """``func(*args, **kwargs)`` for a NumPy function given a dual number."""
+    """``func(*args, **kwargs)`` for a NumPy function given a dual number.
+
+    Example:
+        >>> import numpy as np
+        >>> from vjpchain import Dual
+        >>> x = Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+        >>> np.prod(x), x @ x
+        (Dual(np.float64(6.0), np.float64(6.0)), Dual(np.float64(14.0), np.float64(2.0)))
+    """
     if not _TABLE:
         _TABLE.update(_handlers())
     handler = _TABLE.get(func)
