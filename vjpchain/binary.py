@@ -43,12 +43,15 @@ def _np2(name: str) -> Any:
     return call
 
 
+# as numpy.maximum: nan propagates from either argument (a comparison alone would give
+# maximum(nan, 1.0) = 1.0 but maximum(1.0, nan) = nan), and a tie gives b (the sign of zero
+# in maximum(-0.0, 0.0) is NumPy's)
 def _max_scalar(a: Any, b: Any) -> Any:
-    return a if a >= b else b
+    return a if a > b or a != a else b
 
 
 def _min_scalar(a: Any, b: Any) -> Any:
-    return a if a <= b else b
+    return a if a < b or a != a else b
 
 
 def _operator(name: str, op: Any) -> Generic2:
@@ -118,12 +121,14 @@ def _d_pow_exponent(a: Any, b: Any, y: Any) -> Any:
     return d_pow_exponent(a, b)
 
 
+# the partials: 1 to the larger, 1/2 each at a tie, and nan to both where either argument is
+# nan (unordered: neither comparison holds), as the value is
 def _d_max(a: Any, b: Any, y: Any) -> Any:
-    return select(a > b, 1.0, select(a == b, 0.5, 0.0))
+    return select(a > b, 1.0, select(a == b, 0.5, select(a < b, 0.0, math.nan)))
 
 
 def _d_min(a: Any, b: Any, y: Any) -> Any:
-    return select(a < b, 1.0, select(a == b, 0.5, 0.0))
+    return select(a < b, 1.0, select(a == b, 0.5, select(a > b, 0.0, math.nan)))
 
 
 def _one(a: Any, b: Any, y: Any) -> Any:
@@ -155,7 +160,7 @@ binary_rule(hypot, hypot, (lambda a, b, y: d_hypot(a, b), lambda a, b, y: d_hypo
             aliases=(math.hypot, mpmath.hypot, "hypot", "numpy.hypot"))
 binary_rule(maximum, maximum, (_d_max, lambda a, b, y: _d_max(b, a, y)),
             formulas=("1 if a > b, 1/2 at a tie", "1 if b > a, 1/2 at a tie"),
-            aliases=("maximum", "max", "fmax", "numpy.maximum"))
+            aliases=("maximum", "max", "numpy.maximum"))
 binary_rule(minimum, minimum, (_d_min, lambda a, b, y: _d_min(b, a, y)),
             formulas=("1 if a < b, 1/2 at a tie", "1 if b < a, 1/2 at a tie"),
-            aliases=("minimum", "min", "fmin", "numpy.minimum"))
+            aliases=("minimum", "min", "numpy.minimum"))

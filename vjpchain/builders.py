@@ -3,23 +3,91 @@ mpmath and NumPy (:func:`standard`), around an accurate float64 kernel (:func:`a
 :class:`Accurate2` for partial derivatives), and the small adapters they need (overflow to
 inf, complex through mpmath, NumPy elementwise). The declarations in ``elementary``,
 ``special`` and ``binary`` use these; the dispatch itself is :mod:`vjpchain.generic`.
+
+The adapters keep the special-value conventions (README, "Conventions") the same on every
+type: a nan input gives nan; where a function has no value (a pole, or no limit at an
+infinity) a float or an ``mpf`` raises ValueError (the chain reports PrimitiveDomainError)
+and NumPy gives inf or nan with NumPy's RuntimeWarning, following ``numpy.errstate``.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import mpmath
 
 from .errors import UnsupportedTypeError
 from .float64.ops import FLOAT_OPS
-from .generic import NUMPY, REAL, Generic, Impl, np_ops, number_kind
-from .mpcontext import at_precision
+from .generic import MPF, NUMPY, REAL, Generic, Impl, np_ops, number_kind
+from .mpcontext import at_precision, context_of, in_context
 
 __all__ = ["overflow_to_inf", "numpy_ufunc", "numpy_kernel", "real_kernel", "via_mpc",
-           "standard", "accurate", "np_vectorized", "select", "Accurate2", "ratio0"]
+           "standard", "accurate", "np_vectorized", "select", "Accurate2", "ratio0",
+           "Poles", "at_pole", "no_value", "numpy_warning", "mp_real"]
+
+# A function's poles, as a test on x written with comparisons and arithmetic only, so that
+# it runs on a float, an mpf and (elementwise) a float64 array: ``lambda x: x == 0``.
+Poles = Callable[[Any], Any]
+
+
+def at_pole(name: str, x: Any) -> ValueError:
+    """The error of a float or mpf at a pole of ``name`` (the chain reports it as
+    PrimitiveDomainError with its position)."""
+    return ValueError(f"{x!r} is a pole of {name}: it has no value there (a NumPy array "
+                      "gives inf or nan, with a RuntimeWarning)")
+
+
+def no_value(name: str, x: Any) -> ValueError:
+    """The error of a float or mpf where ``name`` has no real value and no limit (sin at
+    inf, a derivative that would be nan): NumPy gives nan there."""
+    return ValueError(f"{name} has no real value at {x!r} (a NumPy array gives nan there, "
+                      "with a RuntimeWarning)")
+
+
+def numpy_warning(kind: Literal["invalid", "divide"], name: str) -> None:
+    """Signal a floating-point event in ``name`` as a NumPy ufunc would, following the
+    caller's ``numpy.errstate``: ``kind`` is "invalid" (a nan made) or "divide" (a pole)."""
+    import numpy as np
+
+    mode = np.geterr()[kind]
+    if mode == "ignore":
+        return
+    message = f"{'invalid value' if kind == 'invalid' else 'divide by zero'} encountered in {name}"
+    if mode == "raise":
+        raise FloatingPointError(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def _is_nan(x: Any) -> bool:
+    return x != x  # type: ignore[no-any-return]
+
+
+def mp_real(f: Impl, name: str, poles: Poles | None = None) -> Impl:
+    """``f`` for mpmath numbers, with the float conventions on a real ``mpf``: nan gives nan
+    (``mpmath.acosh(nan)`` is an mpc), a pole raises, and a nan made from a number raises
+    (``mpmath.sin(inf)`` is nan where ``math.sin`` raises). Outside a real domain the result
+    is still mpmath's mpc. Complex ``mpc`` arguments run ``f`` unchanged."""
+
+    def call(x: Any) -> Any:
+        # a function of mpmath's global context (mpmath.sin) runs in the number's own one
+        # (Generic.resolve does this for unwrapped functions)
+        g = in_context(f, context_of(x))
+        if not isinstance(x, MPF):
+            return g(x)
+        if _is_nan(x):
+            return x
+        if poles is not None and poles(x):
+            raise at_pole(name, x)
+        y = g(x)
+        if isinstance(y, MPF) and _is_nan(y):
+            raise no_value(name, x)
+        return y
+
+    call.__name__ = getattr(f, "__name__", name)
+    return call
 
 
 def overflow_to_inf(f: Impl, odd: bool = False) -> Impl:
@@ -46,8 +114,13 @@ def numpy_ufunc(name: str) -> Impl:
     return call
 
 
-def numpy_kernel(kernel: Callable[[Any, Any], Any], formula: Impl | None) -> Impl:
-    """Run a float64 kernel elementwise; float32/16 compute in float64 and round back."""
+def numpy_kernel(kernel: Callable[[Any, Any], Any], formula: Impl | None,
+                 poles: Poles | None = None, name: str = "") -> Impl:
+    """Run a float64 kernel elementwise; float32/16 compute in float64 and round back.
+
+    Where the kernel makes a nan from a number, or the argument is one of ``poles``, NumPy's
+    RuntimeWarning ("invalid value", "divide by zero") is given, as a ufunc would."""
+    name = name or kernel.__name__
 
     def call(x: Any) -> Any:
         import numpy as np
@@ -58,8 +131,15 @@ def numpy_kernel(kernel: Callable[[Any, Any], Any], formula: Impl | None) -> Imp
             if formula is None:
                 raise UnsupportedTypeError(f"{kernel.__name__} has no {dtype} implementation")
             return formula(x)
+        a64 = a.astype(np.float64)
         with np.errstate(all="ignore"):
-            out = kernel(a.astype(np.float64), np_ops())
+            out = kernel(a64, np_ops())
+            pole: Any = False if poles is None else poles(a64)
+        if np.any(pole):
+            numpy_warning("divide", name)
+        made_nan = np.isnan(out)
+        if made_nan.any() and (made_nan & ~np.isnan(a64) & ~pole).any():
+            numpy_warning("invalid", name)
         if dtype.kind == "f":
             out = out.astype(dtype)
         if isinstance(x, np.ndarray):
@@ -69,9 +149,20 @@ def numpy_kernel(kernel: Callable[[Any, Any], Any], formula: Impl | None) -> Imp
     return call
 
 
-def real_kernel(kernel: Callable[[Any, Any], Any]) -> Impl:
+def real_kernel(kernel: Callable[[Any, Any], Any], poles: Poles | None = None,
+                name: str = "") -> Impl:
+    """Run a float64 kernel on a float: a pole, or a nan made from a number, raises
+    ValueError (as ``math`` does), where the NumPy path gives inf or nan."""
+    name = name or kernel.__name__
+
     def call(x: Any) -> Any:
-        return kernel(float(x), FLOAT_OPS)
+        x = float(x)
+        if poles is not None and poles(x):
+            raise at_pole(name, x)
+        y = kernel(x, FLOAT_OPS)
+        if y != y and x == x:
+            raise no_value(name, x)
+        return y
 
     call.__name__ = kernel.__name__
     return call
@@ -97,16 +188,19 @@ def via_mpc(f: str | Callable[[Any, Any], Any]) -> Impl:
 
 def standard(name: str, math_f: Impl | None, cmath_f: Impl | None, mp_f: Impl,
              np_name: str | None = None, odd: bool = False, doc: str = "",
-             overflows: bool = False, array_names: dict[str, str] | None = None) -> Generic:
+             overflows: bool = False, array_names: dict[str, str] | None = None,
+             poles: Poles | None = None) -> Generic:
     """A generic function from the functions of math, cmath, mpmath and a NumPy ufunc
     (``np_name``, default ``name``); other array API arrays use the standard's function of
     the same name unless ``array_names`` says otherwise. ``overflows``: math raises
-    OverflowError where IEEE gives a (signed, if ``odd``) inf, which is returned instead."""
+    OverflowError where IEEE gives a (signed, if ``odd``) inf, which is returned instead.
+    ``poles``: where math raises and the ufunc gives inf, a real mpf raises too (mpmath
+    would give inf)."""
     return Generic(
         name,
         real=overflow_to_inf(math_f, odd) if math_f and overflows else math_f,
         complex=cmath_f,
-        mp=mp_f,
+        mp=mp_real(mp_f, name, poles),
         numpy=numpy_ufunc(np_name or name),
         array_names={"standard": name} if array_names is None else array_names,
         doc=doc,
@@ -115,19 +209,21 @@ def standard(name: str, math_f: Impl | None, cmath_f: Impl | None, mp_f: Impl,
 
 def accurate(name: str, kernel: Callable[[Any, Any], Any], formula: Impl | None,
              mp: Impl | None = None, doc: str = "",
-             array_names: dict[str, str] | None = None) -> Generic:
+             array_names: dict[str, str] | None = None, poles: Poles | None = None) -> Generic:
     """A generic function whose float64 path is an accurate kernel and others a formula.
 
     ``formula`` (written with generic functions, double-precision constants) serves complex
     numbers and complex arrays; ``mp`` (default: ``formula``) serves mpmath numbers and must
-    take its constants from mpmath so that no precision is lost.
+    take its constants from mpmath so that no precision is lost. At ``poles`` a float or
+    real mpf raises, a NumPy array keeps the kernel's inf or nan (with a RuntimeWarning).
     """
+    mp_impl = mp or formula
     generic = Generic(
         name,
-        real=real_kernel(kernel),
+        real=real_kernel(kernel, poles, name),
         complex=formula,
-        mp=mp or formula,
-        numpy=numpy_kernel(kernel, formula),
+        mp=None if mp_impl is None else mp_real(mp_impl, name, poles),
+        numpy=numpy_kernel(kernel, formula, poles, name),
         array_names=array_names,
         doc=doc,
     )
@@ -135,8 +231,13 @@ def accurate(name: str, kernel: Callable[[Any, Any], Any], formula: Impl | None,
     return generic
 
 
-def np_vectorized(f: Impl) -> Impl:
-    """Elementwise through a float function, for NumPy real arrays (no ufunc exists)."""
+def np_vectorized(f: Impl, poles: Poles | None = None, name: str = "") -> Impl:
+    """Elementwise through a float function, for NumPy real arrays (no ufunc exists).
+
+    Where ``f`` raises ValueError or ArithmeticError (no value) the element is nan, at
+    ``poles`` inf (lgamma's IEEE value), each with NumPy's RuntimeWarning, as a ufunc does.
+    """
+    name = name or getattr(f, "__name__", "f")
 
     def call(x: Any) -> Any:
         import numpy as np
@@ -144,10 +245,31 @@ def np_vectorized(f: Impl) -> Impl:
         a = np.asarray(x)
         if a.dtype.kind == "c":
             out = np.vectorize(lambda v: complex(f(mpmath.mpc(v))), otypes=[complex])(a)
-        else:
-            out = np.vectorize(lambda v: f(float(v)), otypes=[np.float64])(a)
-            if a.dtype.kind == "f":
-                out = out.astype(a.dtype)
+            return out if isinstance(x, np.ndarray) else out[()]
+        a64 = a.astype(np.float64)
+        failed = [False]
+
+        def element(v: float) -> float:
+            try:
+                return f(v)  # type: ignore[no-any-return]
+            except (ValueError, ArithmeticError):
+                failed[0] = True
+                return math.nan
+
+        pole: Any = False
+        if poles is not None:
+            with np.errstate(all="ignore"):
+                pole = poles(a64)
+        with np.errstate(all="ignore"):  # the events are reported below, once, by name
+            out = np.vectorize(lambda v: element(float(v)), otypes=[np.float64])(
+                np.where(pole, 1.0, a64))
+        if np.any(pole):
+            out = np.where(pole, np.inf, out)
+            numpy_warning("divide", name)
+        if failed[0]:
+            numpy_warning("invalid", name)
+        if a.dtype.kind == "f":
+            out = out.astype(a.dtype)
         return out if isinstance(x, np.ndarray) else out[()]
 
     return call

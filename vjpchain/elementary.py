@@ -148,10 +148,26 @@ declare(expm1, exp, "exp(x)", reference=mpmath.exp,
         sympy={"expm1": lambda sp, x: sp.exp(x) - 1},
         domain=Domain(hi=_MAX_EXP, include_hi=True, special=(-40.0, -745.0)))
 
-log = standard("log", math.log, cmath.log, mpmath.log)
-log2 = standard("log2", math.log2, lambda z: cmath.log(z) / _LN2, lambda x: inctx.log(x, 2))
-log10 = standard("log10", math.log10, cmath.log10, mpmath.log10)
-log1p = standard("log1p", math.log1p, via_mpc("log1p"), mpmath.log1p)
+# poles (math raises, NumPy gives -inf, and a real mpf raises as a float does)
+
+
+def _at_zero(x: Any) -> Any:
+    return x == 0
+
+
+def _at_minus_one(x: Any) -> Any:
+    return x == -1
+
+
+def _at_plus_minus_one(x: Any) -> Any:
+    return (x == 1) | (x == -1)
+
+
+log = standard("log", math.log, cmath.log, mpmath.log, poles=_at_zero)
+log2 = standard("log2", math.log2, lambda z: cmath.log(z) / _LN2, lambda x: inctx.log(x, 2),
+                poles=_at_zero)
+log10 = standard("log10", math.log10, cmath.log10, mpmath.log10, poles=_at_zero)
+log1p = standard("log1p", math.log1p, via_mpc("log1p"), mpmath.log1p, poles=_at_minus_one)
 
 d_log = accurate("d_log", KA.d_log, lambda x: over(1, x), doc="log'(x) = 1 / x")
 d_log2 = accurate("d_log2", KA.d_log2, lambda x: 1 / (x * _LN2),
@@ -187,7 +203,8 @@ declare(tanh, d_tanh, "sech(x)**2", reference=lambda x: inctx.sech(x) ** 2,
 
 asinh = standard("asinh", math.asinh, cmath.asinh, mpmath.asinh, "arcsinh")
 acosh = standard("acosh", math.acosh, cmath.acosh, mpmath.acosh, "arccosh")
-atanh = standard("atanh", math.atanh, cmath.atanh, mpmath.atanh, "arctanh")
+atanh = standard("atanh", math.atanh, cmath.atanh, mpmath.atanh, "arctanh",
+                 poles=_at_plus_minus_one)
 
 d_asinh = accurate("d_asinh", KA.d_asinh, lambda x: 1 / sqrt(1 + x * x),
                    doc="asinh'(x) = 1 / sqrt(1 + x**2)")
@@ -233,12 +250,17 @@ def _d_sigmoid(x: Any) -> Any:
     return e / (1 + e) ** 2
 
 
+def _d_sigmoid_mp(x: Any) -> Any:
+    # sigmoid' is even: exp(-|x|) keeps a real x = -inf from giving inf/inf
+    return _d_sigmoid(inctx.fabs(x) if isinstance(x, MPF) else x)
+
+
 sigmoid = accurate("sigmoid", KE.sigmoid, _sigmoid_formula, mp=_sigmoid_mp,
                    array_names={"torch": "special.expit", "jax": "nn.sigmoid"},
                    doc="sigmoid(x) = 1 / (1 + exp(-x)), the logistic function.")
 softplus = accurate("softplus", KE.softplus, _softplus_formula, mp=_softplus_mp,
                     doc="softplus(x) = log(1 + exp(x)).")
-d_sigmoid = accurate("d_sigmoid", KE.d_sigmoid, _d_sigmoid,
+d_sigmoid = accurate("d_sigmoid", KE.d_sigmoid, _d_sigmoid, mp=_d_sigmoid_mp,
                      doc="sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x))")
 d_softplus = accurate("d_softplus", KE.d_softplus, _sigmoid_formula, mp=_sigmoid_mp,
                       doc="softplus'(x) = sigmoid(x)")
@@ -292,7 +314,8 @@ def _reciprocal_np(x: Any) -> Any:
 
 
 def _sign_real(x: Any) -> float:
-    return 0.0 if x == 0 else math.copysign(1.0, x)
+    # nan gives nan, as numpy.sign and mpmath.sign do (so abs'(nan) is nan on every type)
+    return 0.0 if x == 0 else math.copysign(1.0, x) if x == x else math.nan
 
 
 def _sign_formula(x: Any) -> Any:

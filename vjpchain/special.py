@@ -13,7 +13,7 @@ from typing import Any
 
 import mpmath
 
-from .builders import accurate, np_vectorized, overflow_to_inf, via_mpc
+from .builders import accurate, at_pole, mp_real, no_value, np_vectorized, via_mpc
 from .domain import Domain
 from .elementary import cos, exp, sin
 from .errors import UnsupportedTypeError
@@ -57,6 +57,24 @@ declare(erfc, d_erfc, "-2/sqrt(pi)*exp(-x**2)", reference=lambda x: -_d_erf_mp(x
 # --- log-gamma and the polygamma functions -------------------------------------------------------
 
 
+def _gamma_poles(x: Any) -> Any:
+    """Whether x is a pole of Gamma: 0, -1, -2, ... (every float below -2**52 is one)."""
+    return (x <= 0) & (x % 1 == 0)
+
+
+def _lgamma_real(x: Any) -> float:
+    """math.lgamma with the conventions: inf on overflow, a ValueError naming the pole, and
+    none at -inf, where log|Gamma| has no limit (math.lgamma gives inf, scipy -inf)."""
+    if x == -math.inf:
+        raise no_value("lgamma", x)
+    try:
+        return math.lgamma(x)
+    except OverflowError:
+        return math.inf
+    except ValueError:
+        raise at_pole("lgamma", x) from None
+
+
 def _lgamma_mp(x: Any) -> Any:
     # log|Gamma(x)| on the reals (math.lgamma's meaning), the principal log-gamma off them
     if isinstance(x, MPF):
@@ -65,6 +83,8 @@ def _lgamma_mp(x: Any) -> Any:
 
 
 def _tetragamma_float(x: Any) -> Any:
+    if _gamma_poles(x):
+        raise at_pole("tetragamma", x)
     return float(at_precision(80).psi(2, x))  # a private context: mp stays untouched
 
 
@@ -110,18 +130,22 @@ def _reference_trigamma(x: Any) -> Any:
     return inctx.psi(1, x)
 
 
-lgamma = Generic("lgamma", real=overflow_to_inf(math.lgamma), complex=via_mpc("loggamma"),
-                 mp=_lgamma_mp, numpy=np_vectorized(overflow_to_inf(math.lgamma)),
+lgamma = Generic("lgamma", real=_lgamma_real, complex=via_mpc("loggamma"),
+                 mp=mp_real(_lgamma_mp, "lgamma", _gamma_poles),
+                 numpy=np_vectorized(_lgamma_real, _gamma_poles, "lgamma"),
                  array_names={"torch": "special.gammaln", "jax": "scipy.special.gammaln"})
 digamma = accurate("digamma", KS.digamma, via_mpc("digamma"), mp=mpmath.digamma,
+                   poles=_gamma_poles,
                    array_names={"torch": "special.digamma", "jax": "scipy.special.digamma"},
                    doc="digamma(x) = d/dx lgamma(x).")
 digamma.formula = None  # a registered primitive: its rule applies
 trigamma = accurate("trigamma", KS.trigamma, via_mpc(lambda ctx, z: ctx.psi(1, z)),
-                    mp=lambda x: inctx.psi(1, x), doc="trigamma(x) = digamma'(x)")
+                    mp=lambda x: inctx.psi(1, x), poles=_gamma_poles,
+                    doc="trigamma(x) = digamma'(x)")
 trigamma.formula = _trigamma_formula
 trigamma.array_formula = _trigamma_array
-tetragamma = Generic("tetragamma", real=_tetragamma_float, mp=lambda x: inctx.psi(2, x),
+tetragamma = Generic("tetragamma", real=_tetragamma_float,
+                     mp=mp_real(lambda x: inctx.psi(2, x), "tetragamma", _gamma_poles),
                      complex=via_mpc(lambda ctx, z: ctx.psi(2, z)),
                      numpy=np_vectorized(_tetragamma_float),
                      doc="tetragamma(x) = trigamma'(x) (through mpmath: for dual numbers)")
@@ -137,8 +161,8 @@ declare(digamma, trigamma, "trigamma(x)", aliases=("psi",), reference=_reference
 
 
 def _d_sinc_mp(x: Any) -> Any:
-    if x == 0:
-        return x * 0
+    if x == 0 or inctx.isinf(x):
+        return x * 0 if x == 0 else context_of(x).zero  # the limit at +-inf is 0
     # cos(pi x) - sinc(x) cancels about 2 log2(1/|x|) bits as x -> 0: carry them as guard bits
     # in a private context (mpmath.workprec would change the global context under threads)
     own = context_of(x)

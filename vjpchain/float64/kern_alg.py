@@ -29,7 +29,9 @@ because the significand it scales is already correctly rounded.
 Guards: where a formula divides by something that is exactly zero at a point of the domain
 (sqrt' at 0, asin' at +-1, ...), the zero is swapped for 1 before the arithmetic (both
 branches of ``F.where`` are evaluated, and the scalar path must not raise) and the limit is
-selected at the end.
+selected at the end. At an infinite argument the result is the derivative's limit (0 for
+sqrt' at inf, -0.0 for reciprocal'), at -0.0 the derivative at 0 (log' is +inf at both
+zeros), as the README's "Conventions" say.
 """
 
 from __future__ import annotations
@@ -274,12 +276,13 @@ def d_tan(x: Any, F: Any) -> Any:
 
 def d_log(x: Any, F: Any) -> Any:
     # One IEEE division is already correctly rounded, subnormal and overflowing results
-    # included (1/x overflows to inf exactly when the true value does).
-    return F.div0(1.0, x)
+    # included (1/x overflows to inf exactly when the true value does). x + 0.0 is x except
+    # that -0.0 becomes +0.0: log' at either zero is the limit from the domain side, +inf.
+    return F.div0(1.0, x + 0.0)
 
 
 def _const_over(ch: float, cl: float, x: Any, F: Any) -> Any:
-    """``(ch + cl) / x`` rounded once, for ``x != 0`` (x = 0 gives a signed inf).
+    """``(ch + cl) / x`` rounded once, for ``x > 0``; +inf at either zero, 0 at +inf.
 
     ``x = m * 2**e`` with ``m`` in [0.5, 1): the double-double quotient by ``m`` never
     over- or underflows, and ``2**-e`` is applied last. A subnormal ``x`` would make
@@ -289,7 +292,7 @@ def _const_over(ch: float, cl: float, x: Any, F: Any) -> Any:
     m, e = F.frexp(x)
     zero = x == 0.0
     q = dd_div(ch, cl, F.where(zero, 1.0, m), 0.0)[0]
-    return F.where(zero, F.copysign(F.inf, x), F.ldexp(q, -e))
+    return F.where(zero, F.inf, F.where(x == F.inf, 0.0, F.ldexp(q, -e)))
 
 
 def d_log2(x: Any, F: Any) -> Any:
@@ -308,7 +311,7 @@ def d_log1p(x: Any, F: Any) -> Any:
     m, e = F.frexp(s)
     zero = s == 0.0
     q = dd_div(1.0, 0.0, F.where(zero, 1.0, m), F.ldexp(t, -e))[0]
-    return F.where(zero, F.inf, F.ldexp(q, -e))
+    return F.where(zero, F.inf, F.where(x == F.inf, 0.0, F.ldexp(q, -e)))
 
 
 def d_sqrt(x: Any, F: Any) -> Any:
@@ -322,7 +325,8 @@ def d_sqrt(x: Any, F: Any) -> Any:
     m = F.where(pos, F.ldexp(m, e - 2.0 * k), 1.0)
     sh, sl = dd_sqrt(m, 0.0, F.sqrt)
     q = dd_div(0.5, 0.0, sh, sl)[0]
-    return F.where(pos, F.ldexp(q, -k), F.where(x == 0.0, F.inf, _NAN))
+    return F.where(x == F.inf, 0.0,
+                   F.where(pos, F.ldexp(q, -k), F.where(x == 0.0, F.inf, _NAN)))
 
 
 def d_cbrt(x: Any, F: Any) -> Any:
@@ -340,7 +344,7 @@ def d_cbrt(x: Any, F: Any) -> Any:
     ch, cl = fast_two_sum(c, ((m - th) - tl) / (3.0 * ph))
     bh, bl = two_prod(3.0, m)
     q = dd_div(ch, cl, bh, bl)[0]
-    return F.where(zero, F.inf, F.ldexp(q, -2.0 * k))
+    return F.where(zero, F.inf, F.where(abs(x) == F.inf, 0.0, F.ldexp(q, -2.0 * k)))
 
 
 def d_asin(x: Any, F: Any) -> Any:
@@ -358,12 +362,12 @@ def d_acos(x: Any, F: Any) -> Any:
 
 def d_atan(x: Any, F: Any) -> Any:
     dh, dl, k = _scaled_one_plus_square(x, F)
-    return F.ldexp(dd_div(1.0, 0.0, dh, dl)[0], -2.0 * k)
+    return F.where(abs(x) == F.inf, 0.0, F.ldexp(dd_div(1.0, 0.0, dh, dl)[0], -2.0 * k))
 
 
 def d_asinh(x: Any, F: Any) -> Any:
     dh, dl, k = _scaled_one_plus_square(x, F)
-    return F.ldexp(_rsqrt_dd(dh, dl, F), -k)
+    return F.where(abs(x) == F.inf, 0.0, F.ldexp(_rsqrt_dd(dh, dl, F), -k))
 
 
 def d_acosh(x: Any, F: Any) -> Any:
@@ -375,7 +379,7 @@ def d_acosh(x: Any, F: Any) -> Any:
     dh, dl = dd_add_f(ph, pl, -F.ldexp(1.0, -2.0 * k))
     pos = dh > 0.0
     r = F.ldexp(_rsqrt_dd(F.where(pos, dh, 1.0), F.where(pos, dl, 0.0), F), -k)
-    return F.where(pos, r, F.where(dh == 0.0, F.inf, _NAN))
+    return F.where(x == F.inf, 0.0, F.where(pos, r, F.where(dh == 0.0, F.inf, _NAN)))
 
 
 def d_atanh(x: Any, F: Any) -> Any:
@@ -395,4 +399,4 @@ def d_reciprocal(x: Any, F: Any) -> Any:
     zero = x == 0.0
     ph, pl = two_prod(m, m)
     q = dd_div(-1.0, 0.0, F.where(zero, 1.0, ph), pl)[0]
-    return F.where(zero, -F.inf, F.ldexp(q, -2.0 * e))
+    return F.where(zero, -F.inf, F.where(abs(x) == F.inf, -0.0, F.ldexp(q, -2.0 * e)))

@@ -336,6 +336,8 @@ def digamma(x: Any, F: Any) -> Any:
 
     out = F.where(near, zh + zl, Rh + Rl)
     out = F.where(tiny, tiny_val, out)
+    # psi(x) ~ ln x -> inf; at -inf there is no limit (nan)
+    out = F.where(x == F.inf, F.inf, out)
     return F.where(x == 0.0, F.div0(-1.0, x), out)
 
 
@@ -379,7 +381,7 @@ def trigamma(x: Any, F: Any) -> Any:
     Rh, Rl = dd_add(ch, cl, -Ah, -Al)
 
     out = F.where(neg, F.where(pole, F.inf, Rh + Rl), Ah + Al)
-    out = F.where(huge, 1.0 / uh, out)
+    out = F.where(huge, 1.0 / uh, F.where(x == F.inf, 0.0, out))
     return F.where(x == 0.0, F.inf, F.where(tiny, tiny_val, out))
 
 
@@ -428,4 +430,6 @@ def d_sinc(x: Any, F: Any) -> Any:
     qh, ql = dd_div(sh, sl, th, tl)
     nh, nl = dd_add(ch, cl, -qh, -ql)
     rh, rl = dd_div(nh, nl, xc, 0.0)
-    return F.where(small, small_val, F.where(big, ch / F.where(big, x, 1.0), rh + rl))
+    # at +-inf the limit is 0 (a bounded numerator over x); ch / x would be nan
+    return F.where(small, small_val, F.where(abs(x) == F.inf, 0.0,
+                                             F.where(big, ch / F.where(big, x, 1.0), rh + rl)))
