@@ -21,7 +21,7 @@ from typing import Any
 from . import dual_numpy as DN
 from . import generic as G
 from ._boxed import ArithmeticByRules
-from .errors import UnsupportedTypeError
+from .errors import PrimitiveDomainError, UnsupportedTypeError, VjpchainError
 from .registry import Registry, default_registry, refuse_registered_body
 from .rule import Rule
 from .step import linearize, linearize2, pull
@@ -66,7 +66,10 @@ class Dual(ArithmeticByRules):
         bodies = self._rules().plain_bodies()
         if bodies:
             refuse_registered_body(bodies)
-        y, local = linearize(rule, self.value)
+        try:
+            y, local = linearize(rule, self.value)
+        except (ValueError, ArithmeticError) as exc:
+            raise _domain_error(rule, (self.value,), exc) from exc
         return Dual(y, pull(local, self.tangent), self.registry, self.level)
 
     @staticmethod
@@ -273,7 +276,10 @@ def _binary(rule: Rule, a: Any, b: Any, registry: Registry | None) -> Any:
     bodies = (registry or outer.registry or default_registry).plain_bodies()
     if bodies:
         refuse_registered_body(bodies)
-    y, partial_a, partial_b = linearize2(rule, va, vb, da, db)
+    try:
+        y, partial_a, partial_b = linearize2(rule, va, vb, da, db)
+    except (ValueError, ArithmeticError) as exc:
+        raise _domain_error(rule, (va, vb), exc) from exc
     tangent: Any = None
     if da:
         tangent = a.tangent * partial_a
@@ -405,3 +411,14 @@ def _value_at(out: Any, level: int) -> Any:
     if isinstance(out, (tuple, list)):
         return tuple(_value_at(v, level) for v in out)
     return out
+
+
+def _domain_error(rule: Rule, inputs: tuple[Any, ...], exc: BaseException) -> Exception:
+    """A primitive failing on a dual number's value: the same PrimitiveDomainError as in
+    chains and traced functions (the library's own errors pass as they are)."""
+    if isinstance(exc, VjpchainError):
+        return exc
+    shown = ", ".join(repr(v) for v in inputs)
+    return PrimitiveDomainError(
+        f"{rule.name} failed in forward mode at {shown}: {exc}. Check that the values "
+        "reaching it lie in its domain (vjpchain.rules_table() lists the domains)")
