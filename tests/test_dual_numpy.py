@@ -289,3 +289,8 @@ def test_empty_products_and_tuple_outputs():
     assert vc.jvp(lambda x: (np.sum(x), x[1]), X3, np.ones(3)) == ((6.0, 2.0), (3.0, 1.0))
     with pytest.raises(vc.UnsupportedTypeError, match="must return a number or array"):
         vc.jvp(lambda x: str(x), 1.0, 1.0)
+
+
+def test_an_attribute_a_dual_number_lacks_says_what_is_supported():
+    with pytest.raises(AttributeError, match="no 'astype'.*Supported on dual numbers"):
+        vc.jvp(lambda a: a.astype(float).sum(), np.ones(3), np.ones(3))

@@ -52,6 +52,18 @@ class Dual(ArithmeticByRules):
         # perturbation confusion in nested forward mode); hand-made duals share level 0
         self.level = level
 
+    def __getattr__(self, name: str) -> Any:
+        # only for attributes a dual number lacks: say so (still an AttributeError, so that
+        # hasattr() probes by NumPy and others keep working)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        from .dual_numpy import SUPPORTED
+
+        raise AttributeError(
+            f"a dual number has no {name!r}: {name} is not differentiated in forward mode "
+            "(astype, tolist, item and the like would drop the tangent). Supported on dual "
+            f"numbers: {', '.join(SUPPORTED)}")
+
     def __repr__(self) -> str:
         return f"Dual({self.value!r}, {self.tangent!r})"
 
