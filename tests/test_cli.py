@@ -3,6 +3,7 @@ codes, --help everywhere, check, plot, and python -m vjpchain."""
 
 import json
 import math
+import operator
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import pytest
 
 import vjpchain as vc
 from vjpchain import cli, reference
+from vjpchain.cli.domains import describe_rule
 from vjpchain.reference import ulp_error
 
 
@@ -78,7 +80,9 @@ def test_grad_json(capsys):
     assert [r["x"] for r in records] == [0.5, 1.5]
     chain = [vc.sin, vc.power(3), vc.scale(2), vc.shift(1)]
     for r in records:
-        assert set(r) == {"x", "value", "derivative", "reference", "ulps"}
+        assert set(r) == {"x", "value", "derivative", "reference", "ulps",
+                          "reference_unavailable"}
+        assert r["reference_unavailable"] is None
         assert all(type(r[k]) is float for k in ("x", "value", "derivative", "ulps"))
         assert isinstance(r["reference"], str)
         assert (r["value"], r["derivative"]) == vc.val_and_grad(chain, r["x"])
@@ -129,12 +133,113 @@ def test_reference_is_accurate_far_from_one(x, exact):
         assert abs(got / want - 1) < mpmath.mpf(10) ** -45
 
 
-def test_reference_is_unavailable_where_not_real(capsys):
+def test_reference_is_unavailable_where_the_derivative_is_infinite(capsys):
+    """sqrt'(0) is inf: no finite reference, and the output says so under the table."""
     status, out, _ = run(capsys, "grad", "sqrt(x)", "0", "4")
     assert status == 0
-    rows = table(out)
-    assert rows[0][3] == "n/a" and rows[0][4] == "n/a"
+    lines = out.splitlines()
+    rows = [line.split() for line in lines[1:3]]
+    assert rows[0][3] == "unavailable" and rows[0][4] == "n/a"
     assert float(rows[1][2]) == 0.25 and float(rows[1][4]) == 0.0
+    assert lines[3] == ("reference unavailable at x = 0.0 (the float64 derivative is inf, not "
+                        "finite)")
+
+
+def test_reference_is_bounded_where_the_value_overflows(capsys):
+    """exp(exp(exp(10))) overflows float64: no reference (it ran over 20 s raising mpmath's
+    precision to 32768 bits), and at 1e300 no RecursionError from inside mpmath."""
+    for x in ("10", "1e300"):
+        start = time.monotonic()
+        status, out, err = run(capsys, "grad", "exp(exp(exp(x)))", x)
+        assert time.monotonic() - start < 2, x
+        assert status == 0 and err == ""
+        assert f"reference unavailable at x = {float(x)!r} (f = inf: the value overflows " \
+            "float64)" in out
+    # a function (x used twice) is probed in mpmath for a pole, within a second
+    start = time.monotonic()
+    status, out, _ = run(capsys, "grad", "x*exp(exp(exp(x)))", "20")
+    assert status == 0 and "reference unavailable" in out
+    assert time.monotonic() - start < 4
+    assert mpmath.mp.prec == 53  # mpmath's global context is left alone
+
+
+def test_reference_is_bounded_at_dps(capsys):
+    status, out, err = run(capsys, "grad", "exp(exp(exp(x)))", "20", "--dps", "30")
+    assert status == 1 and out == ""
+    assert "takes more than" in err and "try fewer digits" in err
+
+
+def test_reference_is_bounded_in_a_fresh_process():
+    """The command as a user runs it: well under 5 s, exit 0, no traceback."""
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "vjpchain", "grad", "exp(exp(exp(x)))", "10",
+                           "1e300"], capture_output=True, text=True, timeout=20, check=False)
+    assert time.monotonic() - start < 5
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.count("reference unavailable") == 2
+
+
+def test_reference_step_is_scaled_to_the_function(capsys):
+    """x**1e50 at 1 has the exact derivative 1e50 (the reference was off by 2.8e-9, 1.4e7
+    ULP); sin(1e300 x) at 1 is 1e300 cos(1e300) (the reference was off by 262 digits)."""
+    ctx = mpmath.MPContext()
+    ctx.prec = 1500
+    for text, exact in (("x**1e50", ctx.mpf(1e50)),
+                        ("sin(x*1e300)", ctx.mpf(1e300) * ctx.cos(ctx.mpf(1e300)))):
+        [row] = cli.grad_rows(text, [1.0])
+        assert abs(ctx.convert(row.reference) / exact - 1) < ctx.mpf(10) ** -45, text
+        assert row.error <= 0.5, text
+    status, out, _ = run(capsys, "grad", "x**1e50", "1")
+    assert status == 0 and table(out)[0][-1] == "0.00"
+
+
+def test_pole_is_a_domain_error(capsys):
+    """digamma at -2 and 0 printed nan or -inf with a bogus reference and exit 0."""
+    for x in ("-2", "0"):
+        status, out, err = run(capsys, "grad", "digamma(x)", x)
+        assert status == 1 and out == ""
+        assert f"digamma(x) is not defined at x = {float(x)!r}" in err and "pole" in err
+    status, _, err = run(capsys, "grad", "x + digamma(x)", "0")
+    assert status == 1 and "x + digamma(x) is not defined at x = 0.0" in err
+    # a rule that returns -inf or nan at a declared pole, as digamma's used to
+    mine = vc.default_registry.copy()
+    mine.scalar_rule("psi0", lambda x, y: 1.0,
+                     primal=lambda x: -math.inf if x == 0 else (math.nan if x < 0 else x),
+                     domain=vc.Domain(excluded_integers_below=0.0))
+    for x in (0.0, -2.0):
+        with pytest.raises(vc.PrimitiveDomainError, match="psi0 is not defined at"):
+            cli.grad_rows("psi0(x)", [x], rules=mine)
+    with pytest.raises(vc.PrimitiveDomainError, match="nan"):
+        cli.grad_rows("psi0(x)", [-2.5], rules=mine)
+    with pytest.raises(vc.PrimitiveDomainError, match="evaluates to nan"):
+        cli.grad_rows("exp(x) - exp(x)", [1000.0])
+
+
+def test_errors_speak_the_users_terms(capsys):
+    status, _, err = run(capsys, "grad", "log(x)", "-1")
+    assert status == 1
+    assert err.startswith("vjpchain grad: log(x) is not defined at x = -1.0: log is not "
+                          "defined at -1.0")
+    assert "the domain of log is x > 0" in err and "chain[" not in err
+    status, _, err = run(capsys, "grad", "2*log(sin(x))**2", "4")
+    assert status == 1 and "chain[" not in err
+    assert f"log is not defined at sin(x) = {math.sin(4.0)!r}" in err
+    status, _, err = run(capsys, "grad", "x**-1", "0")
+    assert "power(-1.0) is not defined at 0.0" in err and "x != 0" in err
+    status, _, err = run(capsys, "grad", "sin(exp(x))", "1000")
+    assert "exp(x) = inf, which overflowed float64" in err
+
+
+def test_negative_points_as_written(capsys):
+    """-inf, -pi/4 and -1e300 are points, not unknown options."""
+    status, out, err = run(capsys, "grad", "exp(x)", "1", "-inf", "-pi/4", "-1e300", "-2")
+    assert status == 0, err
+    assert [float(r[0]) for r in table(out)[:5]] == [1.0, -math.inf, -math.pi / 4, -1e300,
+                                                    -2.0]
+    assert "reference unavailable at x = -inf (x = -inf is not finite)" in out
+    status, _, err = run(capsys, "grad", "sin(x)", "1", "-inf")
+    assert status == 1 and "sin(x) is not defined at x = -inf" in err
+    assert run(capsys, "grad", "sin(x)", "-v")[0] == 2  # still an unknown option
 
 
 def test_bad_expression_exits_2_with_a_caret(capsys):
@@ -161,7 +266,7 @@ def test_x_used_twice_is_a_function_of_one_variable(capsys):
     assert status == 0 and out.splitlines()[0].split()[:3] == ["y", "f(y)", "f'(y)"]
     status, out, _ = run(capsys, "grad", "x*sin(x)", "1.5", "--json")
     [r] = json.loads(out)
-    assert set(r) == {"x", "value", "derivative", "reference", "ulps"}
+    assert set(r) == {"x", "value", "derivative", "reference", "ulps", "reference_unavailable"}
     assert (r["value"], r["derivative"]) == vc.val_and_grad(lambda t: t * vc.sin(t), 1.5)
 
 
@@ -234,7 +339,8 @@ def test_grad_of_several_variables_json(capsys):
     assert [p["variable"] for p in record["partials"]] == ["x1", "x2"]
     for p, mine, exact in zip(record["partials"], grads, several_partials(0.5, math.pi),
                               strict=True):
-        assert set(p) == {"variable", "derivative", "reference", "ulps"}
+        assert set(p) == {"variable", "derivative", "reference", "ulps",
+                          "reference_unavailable"}
         assert p["derivative"] == mine and isinstance(p["reference"], str)
         with mpmath.workdps(60):
             assert abs(mpmath.mpf(p["reference"]) / exact - 1) < mpmath.mpf(10) ** -28
@@ -344,9 +450,41 @@ def test_rules_lists_every_primitive(capsys):
     assert status == 0
     lines = out.splitlines()
     assert lines[0].split() == ["primitive", "derivative", "domain"]
-    for name, formula, domain in vc.rules_table():
-        assert any(line.split()[0] == name and formula in line and domain in line
-                   for line in lines[1:]), name
+    for rule in vc.default_registry.rules():
+        assert any(line.split()[0] == rule.name and rule.formula in line
+                   and line.rstrip().endswith(describe_rule(rule)) for line in lines[1:]), rule
+
+
+def rules_domains(capsys):
+    status, out, _ = run(capsys, "rules")
+    assert status == 0
+    return {line.split()[0]: line for line in out.splitlines()[1:]}
+
+
+def test_rules_shows_the_real_domains(capsys):
+    """Each domain `rules` states is what the library does: power takes -2 for an integer p
+    and refuses 0 for a negative one, pow(-1, 0.5) is a domain error, reciprocal raises
+    only at 0, exp overflows (inf, not an error) past 709.78, digamma has its poles."""
+    rows = rules_domains(capsys)
+    assert "x != 0 (integer p < 0)" in rows["power"] and "all x (integer p >= 0)" in rows["power"]
+    assert vc.grad([vc.power(3)], -2.0) == 12.0
+    for p, x in ((-2, 0.0), (0.5, -1.0), (-0.5, 0.0)):
+        with pytest.raises(vc.PrimitiveDomainError):
+            vc.grad([vc.power(p)], x)
+    assert vc.grad([vc.power(0.5)], 0.0) == math.inf  # x >= 0 for 0 < p: 0 is in
+    assert rows["reciprocal"].rstrip().endswith("x != 0")
+    with pytest.raises(vc.PrimitiveDomainError):
+        vc.grad(["reciprocal"], 0.0)
+    assert vc.grad(["reciprocal"], -1e-150) == -1e300
+    assert "a < 0 only with a constant integer b" in rows["pow"]
+    with pytest.raises(vc.PrimitiveDomainError):
+        vc.grad(lambda a, b: a ** b, -1.0, 0.5)
+    assert vc.grad(lambda a: a ** 3.0, -1.0) == 3.0
+    assert rows["truediv"].rstrip().endswith("b != 0")
+    assert "(-inf, inf); float64 overflows past 709.783" in rows["exp"]
+    assert vc.val_and_grad(["exp"], 710.0) == (math.inf, math.inf)
+    assert rows["log"].rstrip().endswith("x > 0") and "[-1, 1]" in rows["asin"]
+    assert "except integers <= 0" in rows["digamma"]
 
 
 # --- check -----------------------------------------------------------------------------------
@@ -382,17 +520,82 @@ def fake_check_rule(failing=(), delay=0.0):
 
 
 def test_check_every_builtin(capsys, monkeypatch):
+    """`check` without names checks every primitive `rules` lists: one-input ones with
+    check_rule, the families through instances, the two-input ones partial by partial."""
     check_rule, calls = fake_check_rule()
     monkeypatch.setattr(reference, "check_rule", check_rule, raising=False)
     status, out, _ = run(capsys, "check")
     assert status == 0
-    # the one-input primitives: two-input ones (add, atan2...) are not steps of a chain
-    builtins = [r.name for r in vc.default_registry.rules()
-                if r.primal is not None and r.arity == 1]
-    assert [name for name, _ in calls] == builtins
+    rules = vc.default_registry.rules()
+    unary = [r.name for r in rules if r.primal is not None and r.arity == 1]
+    assert [p for p, _ in calls if isinstance(p, str)] == unary
+    instances = [p for p, _ in calls if not isinstance(p, str)]
+    assert instances == [vc.power(3), vc.power(0.5), vc.power(-2), vc.scale(2.5), vc.shift(-1.0)]
     rows = {line.split()[0]: line.split() for line in out.splitlines()[1:-1]}
-    assert set(rows) == set(builtins)
+    two = [r.name for r in rules if r.arity == 2]
+    assert set(two) == {"add", "sub", "mul", "truediv", "pow", "atan2", "hypot", "maximum",
+                        "minimum"}
+    assert set(rows) == set(unary) | set(two) | {repr(p) for p in instances}
     assert rows["sin"] == ["sin", "7", "0.50", "0.25", "0.125", "1.00", "ok"]
+    assert rows["power(0.5)"][-1] == "ok"
+    for name in two:  # checked for real, against mpmath
+        assert rows[name][-1] == "ok" and int(rows[name][1]) > 100, rows[name]
+
+
+def test_check_works_for_every_primitive_rules_lists(capsys, monkeypatch):
+    """`check mul` and `check power` failed: two-input primitives are checked partial by
+    partial against mpmath, families through representative instances (checked for real
+    by test_check_passes_on_every_builtin_primitive)."""
+    check_rule, calls = fake_check_rule()
+    monkeypatch.setattr(reference, "check_rule", check_rule, raising=False)
+    status, out, err = run(capsys, "check", "mul", "power", "pow", "atan2", "scale", "shift")
+    assert status == 0, out + err
+    assert calls == [(vc.power(3), 50), (vc.power(0.5), 50), (vc.power(-2), 50),
+                     (vc.scale(2.5), 50), (vc.shift(-1.0), 50)]
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:-1]}
+    assert set(rows) == {"mul", "power(3)", "power(0.5)", "power(-2)", "pow", "atan2",
+                         "scale(2.5)", "shift(-1.0)"}
+    assert all(row[-1] == "ok" for row in rows.values())
+    assert out.splitlines()[-1] == "8 ok, 0 failed"
+
+
+def test_two_input_check_catches_wrong_partials():
+    from vjpchain.cli.partials import check_two_inputs
+
+    mine = vc.default_registry.copy()
+    mine.binary_rule("badmul", operator.mul, (lambda a, b, y: b, lambda a, b, y: 1.000001 * a))
+    mine.binary_rule("kinkmul", operator.mul,
+                     (lambda a, b, y: b if a != 2.0 else b + 1, lambda a, b, y: a))
+    for name in ("badmul", "kinkmul"):
+        report = check_two_inputs(mine.lookup(name), mine)
+        assert not report.passed, name
+        assert "FAIL" in str(report)
+    report = check_two_inputs(mine.lookup("mul"), mine)
+    assert report.passed and report.max_ulps == 0
+
+
+def test_closed_pipe_ends_quietly():
+    """`vjpchain check -v | head -1` printed a BrokenPipeError traceback and exited 1."""
+    proc = subprocess.Popen([sys.executable, "-m", "vjpchain", "check", "sin", "cos", "tan"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith("primitive")
+    proc.stdout.close()  # the reader goes away, as head does
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) in (0, 141)
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_closed_pipe_in_process(monkeypatch):
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert cli.main(["rules"]) == 141
 
 
 def test_check_named_primitives_and_failure(capsys, monkeypatch):
@@ -474,6 +677,22 @@ def test_plot_range_must_be_valid(capsys, tmp_path):
     assert run(capsys, "plot", "sin(x)", "--range", "1", "-o", path)[0] == 2
 
 
+def test_plot_range_may_start_with_minus(capsys, tmp_path):
+    """--range -6:6 as written (argparse took -6:6 for an option), and the points dropped
+    outside the domain are counted."""
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "f.png"
+    status, out, err = run(capsys, "plot", "sin(x)", "--range", "-6:6", "-o", str(path),
+                           "--points", "12")
+    assert status == 0, err
+    assert out.strip() == f"wrote {path} (12 points on [-6.0, 6.0])"
+    status, out, err = run(capsys, "plot", "log(x)", "--range", "-6:6", "-o", str(path),
+                           "--points", "12")
+    assert status == 0, err
+    assert out.strip() == (f"wrote {path} (12 points on [-6.0, 6.0]; 6 outside the domain "
+                           "of log(x), not drawn)")
+
+
 def test_plot_outside_the_domain_exits_1(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     status, _, err = run(capsys, "plot", "log(x)", "--range=-3:-1", "-o",
@@ -510,10 +729,11 @@ def test_python_m_vjpchain_is_the_command(capsys):
 
 
 def test_check_passes_on_every_builtin_primitive(capsys):
-    """`vjpchain check` with no names checks every one-input primitive and exits 0."""
+    """`vjpchain check` with no names checks every primitive `rules` lists and exits 0."""
     assert cli.main(["check"]) == 0
     out = capsys.readouterr().out
-    for name in ("tanh", "lgamma", "sinc", "erfc", "acosh"):
-        assert any(line.startswith(name) and line.rstrip().endswith("ok")
-                   for line in out.splitlines())
+    for name in ("tanh", "lgamma", "sinc", "erfc", "acosh", "mul", "pow", "atan2", "hypot",
+                 "maximum", "power(3)", "power(0.5)", "power(-2)", "scale(2.5)", "shift(-1.0)"):
+        assert any(line.split()[0] == name and line.rstrip().endswith("ok")
+                   for line in out.splitlines()), name
     assert "0 failed" in out

@@ -20,6 +20,10 @@ from vjpchain.finite import (
 CHAIN = [math.sin, math.sin, math.exp]
 
 
+def seed_function(t):
+    return math.exp(math.sin(math.sin(t)))
+
+
 def exact(x):
     with mpmath.workdps(40):
         return float(mpmath.diff(lambda t: mpmath.exp(mpmath.sin(mpmath.sin(t))), x))
@@ -67,3 +71,31 @@ def test_bad_arguments():
 
 def test_as_function_runs_a_chain():
     assert as_function(CHAIN)(2.0) == vc.val_and_grad(CHAIN, 2.0)[0]
+
+
+def test_forward_difference_is_its_formula():
+    """It divided by (x + h) - x instead of h: -0.562752070588158 at h = 1e-8, where the
+    seed's (f(x + h) - f(x)) / h is -0.5627520671680486."""
+    f = seed_function
+    assert forward_difference(CHAIN, 2.0, 1e-8) == -0.5627520671680486
+    assert forward_difference(f, 2.0, 1e-8) == (f(2.0 + 1e-8) - f(2.0)) / 1e-8
+    # next to the domain's upper edge: the backward difference, also as written
+    edge = vc.Domain(hi=2.0, include_hi=True)
+    assert forward_difference(f, 2.0, 1e-8, domain=edge) == (f(2.0) - f(2.0 - 1e-8)) / 1e-8
+
+
+@given(st.floats(-4, 4), st.floats(1e-9, 1e-2))
+def test_central_stencils_are_their_formulas(x, h):
+    f = seed_function
+    assert central_difference(f, x, h) == 0.5 * (f(x + h) - f(x - h)) / h
+    w1, w2 = 2 / 3, -1 / 12
+    expected = (w1 * (f(x + h) - f(x - h)) + w2 * (f(x + 2 * h) - f(x - 2 * h))) / h
+    assert central_difference_high(f, x, h, order=4) == expected
+
+
+def test_bad_steps_are_refused():
+    for h in (0.0, -1e-8, math.inf, math.nan):
+        with pytest.raises(ValueError, match="positive finite"):
+            forward_difference(CHAIN, 1.0, h)
+    with pytest.raises(ValueError, match="below the float spacing"):
+        central_difference(CHAIN, 1e10, 1e-12)

@@ -47,17 +47,28 @@ def as_function(f: Callable[[Any], Any] | Iterable[Any], rules: Any = None) -> C
 
 
 def _step(x: float, power: float, h: float | None) -> float:
+    """The step: ``h`` as given (checked), else eps**power * max(|x|, 1) rounded to the step
+    actually taken, ``(x + h) - x``, so that the default stencil's points are exact."""
     if h is not None:
+        _check_step(x, h)
         return h
-    return _EPS ** power * max(abs(x), 1.0)
+    return _taken(x, _EPS ** power * max(abs(x), 1.0))
 
 
-def _representable(x: float, h: float) -> float:
-    """The step actually taken, ``(x + h) - x``: exact in floats, so the stencil is exact."""
+def _taken(x: float, h: float) -> float:
     taken = (x + h) - x
     if taken == 0:
-        raise ValueError(f"step h={h!r} is below the float spacing at x={x!r}; use a larger h")
+        raise ValueError(f"no default step fits at x={x!r}: it is below the float spacing "
+                         "there; give h")
     return taken
+
+
+def _check_step(x: float, h: float) -> None:
+    if isinstance(h, bool) or not isinstance(h, (int, float)) or not (0 < h < math.inf):
+        raise ValueError(f"the step h must be a positive finite number (got {h!r})")
+    if x + h == x:
+        raise ValueError(f"step h={h!r} is below the float spacing at x={x!r} (x + h == x); "
+                         "use a larger h")
 
 
 def _fits(domain: Domain, x: float, h: float, m: int) -> tuple[bool, bool]:
@@ -67,27 +78,47 @@ def _fits(domain: Domain, x: float, h: float, m: int) -> tuple[bool, bool]:
 
 def forward_difference(f: Any, x: float, h: float | None = None, *,
                        domain: Domain = REALS) -> float:
-    """(f(x + h) - f(x)) / h, first order; h defaults to sqrt(eps) * max(|x|, 1).
+    """(f(x + h) - f(x)) / h, first order, computed as written with the ``h`` given.
 
-    A backward difference is used when x + h leaves the domain.
+    Without ``h`` the step is sqrt(eps) * max(|x|, 1), rounded so that x + h is exact. Where
+    x + h leaves the domain it is the backward difference (f(x) - f(x - h)) / h.
+
+    Example:
+        >>> import math
+        >>> forward_difference([math.sin, math.sin, math.exp], 2.0, 1e-8)
+        -0.5627520671680486
+
+    Raises:
+        ValueError: ``h`` is not a positive finite number, or x + h == x (below the float
+            spacing at x).
     """
     fn = as_function(f)
-    h = _representable(x, _step(x, 1 / 2, h))
+    h = _step(x, 1 / 2, h)
     if (x + h) not in domain:
-        h = -h
+        return (fn(x) - fn(x - h)) / h
     return (fn(x + h) - fn(x)) / h
 
 
 def central_difference(f: Any, x: float, h: float | None = None, *,
                        domain: Domain = REALS) -> float:
-    """(f(x + h) - f(x - h)) / 2h, second order; h defaults to eps**(1/3) * max(|x|, 1)."""
+    """(f(x + h) - f(x - h)) / 2h, second order, with the ``h`` given; the default step and
+    the stencil next to a domain edge are :func:`central_difference_high`'s."""
     return central_difference_high(f, x, h, order=2, domain=domain)
 
 
 def central_difference_high(f: Any, x: float, h: float | None = None, *, order: int = 4,
                             domain: Domain = REALS) -> float:
-    """Central stencil of order 2, 4, 6 or 8; one-sided of order up to 4 next to a domain
-    edge (where the symmetric stencil would leave the domain)."""
+    """Central stencil of order 2, 4, 6 or 8, sum_k w_k (f(x + k h) - f(x - k h)) / h with the
+    ``h`` given; one-sided of order up to 4, sum_j w_j f(x + j h) / h, next to a domain edge
+    (where the symmetric stencil would leave the domain; with -h where only x - j h fits).
+
+    Without ``h`` the step is eps**(1/(order + 1)) times max(|x|, 1) (or the distance to a
+    near domain edge), rounded so that x + h is exact.
+
+    Raises:
+        ValueError: ``order`` is not 2, 4, 6 or 8; ``h`` is not a positive finite number,
+            or x + h == x.
+    """
     if order not in _CENTRAL:
         raise ValueError(f"order must be one of {sorted(_CENTRAL)} (got {order!r})")
     fn = as_function(f)
@@ -101,7 +132,9 @@ def central_difference_high(f: Any, x: float, h: float | None = None, *, order: 
         gap = min(abs(x - domain.lo), abs(domain.hi - x))
         if 0 < gap < (m + 1) * h:
             h = gap * _EPS ** (1 / (order + 1))
-    h = _representable(x, h)
+        h = _taken(x, h)
+    else:
+        _check_step(x, h)
     left_ok, right_ok = _fits(domain, x, h, m)
     if left_ok and right_ok:
         total = 0.0
@@ -116,9 +149,10 @@ def central_difference_high(f: Any, x: float, h: float | None = None, *, order: 
 
 
 def complex_step(f: Any, x: float, h: float = 1e-200) -> float:
-    """Im(f(x + i h)) / h: no subtractive cancellation, so h can be tiny and the result is
-    accurate to rounding (Squire and Trapp, SIAM Review 1998). ``f`` must accept complex
-    arguments and be real-analytic at x (vjpchain's generic functions are)."""
+    """Im(f(x + i s)) / s with the step s = h * max(|x|, 1) (``h`` is relative to x): no
+    subtractive cancellation, so the step can be tiny and the result is accurate to rounding
+    (Squire and Trapp, SIAM Review 1998). ``f`` must accept complex arguments and be
+    real-analytic at x (vjpchain's generic functions are)."""
     fn = as_function(f)
     h = h * max(abs(x), 1.0)
     return float(fn(complex(x, h)).imag / h)

@@ -4,10 +4,13 @@
 functions of several variables, with the point written ``NAME=VALUE``:
 ``vjpchain grad 'log(x1*x2*(x1+x2))/(x1-x2)**2' x1=2 x2=10``. References come from mpmath and
 never from the rules under test: the expression is evaluated in mpmath at high precision and
-differentiated numerically (one variable at a time) with ``mpmath.diff``.
+differentiated numerically (one variable at a time) with a step scaled to the function,
+bounded in precision and time (:mod:`.bounded`); where there is no reference the output says
+why.
 
 The modules: :mod:`.app` (``main`` and the exit statuses), :mod:`.parser` (the argparse
-setup), :mod:`.derivatives` (what ``grad`` computes), :mod:`.output` (tables and JSON
+setup), :mod:`.derivatives` (what ``grad`` computes), :mod:`.bounded` (its references),
+:mod:`.domains` (the domains ``rules`` and the errors state), :mod:`.output` (tables and JSON
 numbers), and one module per command: :mod:`.grad`, :mod:`.rules`, :mod:`.check` (with
 :mod:`.progress`, its progress display) and :mod:`.plot`.
 """
@@ -22,6 +25,7 @@ from . import progress
 from .app import main
 from .derivatives import (
     REFERENCE_DPS,
+    BoundExceededError,
     GradPoint,
     GradRow,
     Partial,
@@ -33,7 +37,8 @@ from .grad import DEFAULT_EXPR, DEFAULT_POINT
 from .parser import build_parser
 
 __all__ = ["main", "build_parser", "grad_rows", "grad_point", "GradRow", "GradPoint", "Partial",
-           "UsageError", "DEFAULT_EXPR", "DEFAULT_POINT", "REFERENCE_DPS"]
+           "UsageError", "BoundExceededError", "DEFAULT_EXPR", "DEFAULT_POINT",
+           "REFERENCE_DPS"]
 
 
 class _CliModule(types.ModuleType):

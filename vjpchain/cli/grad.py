@@ -47,14 +47,19 @@ def cmd_grad(args: argparse.Namespace) -> int:
     if args.json:
         records = [{"x": json_float(r.x), "value": num(r.value),
                     "derivative": num(r.derivative), "reference": ref(r.reference),
-                    **error_fields(r.reference, r.error, args.dps, err)} for r in rows]
+                    **error_fields(r.reference, r.error, args.dps, err),
+                    "reference_unavailable": r.note or None} for r in rows]
         print(json.dumps(records, indent=2), file=out)
         return 0
     header = [name, f"f({name})", f"f'({name})", "mpmath reference",
               "ulps" if args.dps is None else "rel. error"]
-    cells = [[repr(r.x), num(r.value), num(r.derivative), ref(r.reference),
+    cells = [[repr(r.x), num(r.value), num(r.derivative),
+              "unavailable" if r.reference is None else ref(r.reference),
               "n/a" if r.reference is None else err(r.error)] for r in rows]
     table(header, cells, out)
+    for r in rows:
+        if r.reference is None:
+            print(f"reference unavailable at {name} = {r.x!r} ({r.note})", file=out)
     return 0
 
 
@@ -68,7 +73,8 @@ def _grad_named(text: str, point: dict[str, float], args: argparse.Namespace) ->
             "value": num(result.value),
             "partials": [{"variable": p.variable, "derivative": num(p.derivative),
                           "reference": ref(p.reference),
-                          **error_fields(p.reference, p.error, args.dps, err)}
+                          **error_fields(p.reference, p.error, args.dps, err),
+                          "reference_unavailable": p.note or None}
                          for p in result.partials],
         }
         print(json.dumps(record, indent=2), file=out)
@@ -77,7 +83,11 @@ def _grad_named(text: str, point: dict[str, float], args: argparse.Namespace) ->
     print(f"f({at}) = {num(result.value)}", file=out)
     header = ["variable", "value", "df/dvar", "mpmath reference",
               "ulps" if args.dps is None else "rel. error"]
-    cells = [[p.variable, repr(p.x), num(p.derivative), ref(p.reference),
+    cells = [[p.variable, repr(p.x), num(p.derivative),
+              "unavailable" if p.reference is None else ref(p.reference),
               "n/a" if p.reference is None else err(p.error)] for p in result.partials]
     table(header, cells, out)
+    for p in result.partials:
+        if p.reference is None:
+            print(f"reference unavailable for d/d{p.variable} ({p.note})", file=out)
     return 0

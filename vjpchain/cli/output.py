@@ -21,12 +21,15 @@ def json_float(value: float) -> float | str:
     return value if math.isfinite(value) else repr(value)
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO) -> None:
-    """Print ``header`` and ``rows`` on ``out`` as right-aligned columns two spaces apart."""
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO,
+          left: Sequence[int] = ()) -> None:
+    """Print ``header`` and ``rows`` on ``out`` as columns two spaces apart, right-aligned
+    except the columns numbered in ``left`` (text reads better left-aligned)."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        print("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)).rstrip(),
-              file=out)
+        cells = [cell.ljust(w) if i in left else cell.rjust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
+        print("  ".join(cells).rstrip(), file=out)
 
 
 def numbers(dps: int | None, json_out: bool) -> tuple[

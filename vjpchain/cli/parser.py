@@ -7,6 +7,7 @@ import argparse
 import math
 import re
 from collections.abc import Callable
+from typing import Any
 
 from .. import __version__
 from ..expr import ExprError, parse_constant
@@ -74,16 +75,42 @@ def _positive_int(minimum: int) -> Callable[[str], int]:
 
 # --- the parser ----------------------------------------------------------------------------
 
+
+def _is_value(text: str) -> bool:
+    """Whether an argument that starts with '-' is a value (a number such as -inf or -pi/4,
+    or a range such as -6:6), not an option."""
+    for read in (_point, _range):
+        try:
+            read(text)
+        except argparse.ArgumentTypeError:
+            continue
+        return True
+    return False
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that takes negative values as written: ``grad 'sin(x)' 1 -inf``
+    and ``plot ... --range -6:6``. argparse reads an argument that starts with '-' as an
+    option unless it looks like a plain negative number (-2, -.5), so -inf, -pi/4 and -6:6
+    would be refused as unknown options; here any argument that is not an option of the
+    parser and reads as a point or a range is a value. Subparsers are of this class too."""
+
+    def _parse_optional(self, arg_string: str) -> Any:
+        if (arg_string.startswith("-") and arg_string not in self._option_string_actions
+                and _is_value(arg_string)):
+            return None  # a positional argument, or the value of the option before it
+        return super()._parse_optional(arg_string)
+
 _EXPR_HELP = ("a chain 'sin,sin,exp' or a formula, e.g. 'exp(sin(sin(x)))', 'x*sin(x)', "
               "'2*sin(x)**3 + 1' (quote it for the shell)")
-_DASH_NOTE = ("An expression or point that starts with '-' must follow '--': "
-              "vjpchain grad -- '-x' -pi")
+_DASH_NOTE = ("Points may be negative as written (vjpchain grad 'sin(x)' -pi/4 -inf); an "
+              "expression that starts with '-' must follow '--': vjpchain grad -- '-x' -pi")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``vjpchain`` command (``prog`` is always ``vjpchain``)."""
     formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="vjpchain", formatter_class=formatter,
         description="Reverse-mode derivatives of chains, checked against mpmath.",
         epilog="Without a command: vjpchain grad 'exp(sin(sin(x)))' 2.0\n"
@@ -144,12 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
         "plot", formatter_class=formatter, help="plot f and f' (needs matplotlib)",
         description="Plot f and f' over a range; with --error also the error of f' against "
                     f"mpmath in ULPs. Needs matplotlib: {PLOT_HINT}",
-        epilog="examples:\n  vjpchain plot 'tanh(x)' --range=-25:25 -o tanh.png --error\n"
+        epilog="examples:\n  vjpchain plot 'tanh(x)' --range -25:25 -o tanh.png --error\n"
                "  vjpchain plot 'exp(sin(sin(x)))' --range 0:2*pi -o f.png\n"
-               "A range that starts with '-' needs '=': --range=-3:3")
+               "Points outside the domain of the expression are not drawn; the command says "
+               "how many.")
     plot.add_argument("expr", metavar="EXPR", help=_EXPR_HELP)
     plot.add_argument("--range", type=_range, required=True, metavar="A:B",
-                      help="the interval of x, e.g. 0:pi or =-3:3")
+                      help="the interval of x, e.g. 0:pi or -3:3")
     plot.add_argument("-o", "--output", required=True, metavar="FILE.png",
                       help="the image to write")
     plot.add_argument("--error", action="store_true",

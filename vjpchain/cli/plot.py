@@ -8,10 +8,10 @@ import math
 import sys
 
 from ..errors import VjpchainError
-from ..exact import diff_reference, ulp_error
+from ..exact import ulp_error
 from ..registry import default_registry
 from ..transforms import val_and_grad
-from .derivatives import REFERENCE_DPS, one_variable
+from .derivatives import REFERENCE_DPS, chain_problem, one_variable, reference_or_reason
 
 __all__ = ["PLOT_HINT", "cmd_plot"]
 
@@ -33,19 +33,26 @@ def cmd_plot(args: argparse.Namespace) -> int:
     n = args.points
     xs = [lo + (hi - lo) * i / (n - 1) for i in range(n)]
     values, derivatives, errors = [], [], []
-    f = f_mp if args.error else None
+    outside = unresolved = 0
     for x in xs:
         try:
             value, derivative = val_and_grad(target, x, rules=registry)
-        except VjpchainError:
+        except (VjpchainError, ValueError, ArithmeticError):
+            value = derivative = math.nan
+        if math.isnan(value) or (math.isinf(value) and isinstance(target, list) and chain_problem(
+                args.expr, f"{name} = {x!r}", target, x, registry) is not None):
+            outside += 1  # outside the domain, or at a pole: a NaN leaves a gap in the curve
             value = derivative = math.nan
         values.append(value)
         derivatives.append(derivative)
-        if f is not None:
-            ref = None if math.isnan(derivative) else diff_reference(f, x, REFERENCE_DPS)
+        if args.error:
+            ref = None
+            if not math.isnan(value):
+                ref, _ = reference_or_reason(f_mp, x, value, derivative, name)
+                unresolved += ref is None
             # a log axis cannot show 0: exact derivatives are drawn at 0.01 ULP
             errors.append(math.nan if ref is None else max(ulp_error(derivative, ref), 0.01))
-    if all(math.isnan(v) for v in values):
+    if outside == n:
         print(f"vjpchain plot: {args.expr} is defined nowhere on [{lo!r}, {hi!r}]; "
               "choose a range inside its domain (vjpchain rules lists the domains)",
               file=sys.stderr)
@@ -64,7 +71,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         bottom.plot(xs, errors, ".", markersize=3, color="C3")
         bottom.set_yscale("log")
         bottom.set_ylabel("error of f' (ULPs)")
-        bottom.set_title(f"against mpmath.diff at {REFERENCE_DPS} digits (0 drawn at 0.01)",
+        bottom.set_title(f"against mpmath at {REFERENCE_DPS} digits (0 drawn at 0.01)",
                          fontsize="small")
         bottom.grid(True, which="both", alpha=0.3)
     axes[-1].set_xlabel(name)
@@ -73,5 +80,12 @@ def cmd_plot(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"vjpchain plot: cannot write {args.output!r}: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {args.output} ({n} points on [{lo!r}, {hi!r}])")
+    notes = []
+    if outside:
+        notes.append(f"{outside} outside the domain of {args.expr}, not drawn")
+    if unresolved:
+        notes.append(f"{unresolved} without a reference (overflow, or beyond its bounds), no "
+                     "error drawn")
+    print(f"wrote {args.output} ({n} points on [{lo!r}, {hi!r}]"
+          f"{''.join('; ' + note for note in notes)})")
     return 0

@@ -1,18 +1,21 @@
-"""``vjpchain rules``: every registered primitive with its derivative and its domain."""
+"""``vjpchain rules``: every registered primitive with its derivative and its real domain."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .. import rules_table
+from ..registry import default_registry
+from .domains import describe_rule
 from .output import table
 
 __all__ = ["cmd_rules"]
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    """Run ``vjpchain rules``."""
-    table(["primitive", "derivative", "domain"], [list(row) for row in rules_table()],
-          sys.stdout)
+    """Run ``vjpchain rules``: one row per rule, sorted by name, with the domain stated as
+    :func:`.domains.describe_rule` finds it (poles, overflow, the families' and the
+    two-input primitives' conditions)."""
+    rows = [[r.name, r.formula, describe_rule(r)] for r in default_registry.rules()]
+    table(["primitive", "derivative", "domain"], rows, sys.stdout, left=(2,))
     return 0
