@@ -14,7 +14,7 @@ import pytest
 
 import vjpchain as vc
 from vjpchain import cli, reference
-from vjpchain.cli.domains import describe_rule
+from vjpchain.domains import describe_rule
 from vjpchain.reference import ulp_error
 
 

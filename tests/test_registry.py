@@ -190,7 +190,7 @@ def test_rules_table_lists_every_primitive_with_formula_and_domain():
     for name in BUILTINS + ["power", "scale", "shift"]:
         assert name in rows and rows[name][0]
     assert rows["tanh"][0] == "sech(x)**2"
-    assert rows["log"][1] == "(0, inf)"
+    assert rows["log"][1] == "x > 0"
 
 
 def test_registry_reads_never_raise_while_another_thread_registers():
@@ -253,3 +253,12 @@ def test_a_family_class_is_not_a_chain_step():
     mine.unregister(vc.power)
     with pytest.raises(vc.UnknownPrimitiveError):
         vc.grad([vc.power(2)], 2.0, rules=mine)
+
+
+def test_rules_table_states_the_real_domains():
+    """power is defined at -2 for p = 3 and reciprocal is not at 0: the table says so (it
+    listed (0, inf) and (-inf, inf))."""
+    table = {name: domain for name, _, domain in vc.rules_table()}
+    assert "depends on p" in table["power"]
+    assert table["reciprocal"] == "x != 0"
+    assert table["log"] == "x > 0"

@@ -157,3 +157,11 @@ def test_primal_expression_substitutes_step_by_step(chain):
         rule = rules.lookup(prim)
         expected = _substituted(rule.primal_formula or f"{rule.name}(x)", expected)
     assert primal_expression(chain, rules=rules) == expected
+
+
+def test_an_unordered_chain_is_refused():
+    from vjpchain.symbolic import derivative_expression, primal_expression
+
+    for build in (derivative_expression, primal_expression):
+        with pytest.raises(TypeError, match="ordered"):
+            build({"sin", "exp"})

@@ -13,6 +13,7 @@ from .binary import atan2, hypot, maximum, minimum
 from .checkpoint import CheckpointedPullback, CheckpointStats, binomial_bound, checkpointed_vjp
 from .compiled import CompiledChain, compile_chain
 from .domain import Domain
+from .domains import describe_rule
 from .dual import Dual
 from .elementary import *  # noqa: F403 - the elementary built-ins (their __all__)
 from .errors import (
@@ -60,7 +61,7 @@ __version__ = "0.1.0"
 def rules_table(rules: Registry | None = None) -> list[tuple[str, str, str]]:
     """``(name, derivative formula, domain)`` for every rule, sorted by name."""
     registry = registry_of(rules)
-    return [(r.name, r.formula, r.domain.describe()) for r in registry.rules()]
+    return [(r.name, r.formula, describe_rule(r)) for r in registry.rules()]
 
 
 __all__ = [

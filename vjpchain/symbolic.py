@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .chain import as_chain
 from .registry import Registry, registry_of
 
 __all__ = ["derivative_expression", "primal_expression", "sympy_derivative", "MAX_TEXT",
@@ -130,6 +131,7 @@ def primal_expression(chain: Iterable[Any], *, rules: Registry | None = None) ->
         UnknownPrimitiveError: a step has no rule.
         ValueError: the expression would be longer than :data:`MAX_TEXT` characters.
     """
+    chain = as_chain(chain)  # a set has no order: refused
     registry = registry_of(rules)
     expr = _Nested()
     for i, prim in enumerate(chain):
@@ -158,6 +160,7 @@ def derivative_expression(chain: Iterable[Any], *, rules: Registry | None = None
             factor repeats the expression inside it, so the text grows with the square of
             the chain's length).
     """
+    chain = as_chain(chain)  # a set has no order: refused
     registry = registry_of(rules)
     factors = []
     expr = _Nested()
@@ -209,6 +212,7 @@ def sympy_derivative(chain: Iterable[Any], *, rules: Registry | None = None) -> 
             more than :data:`MAX_SYMPY_STEPS` steps (sympy recurses once per level of
             nesting: use :func:`derivative_expression` for the text, or ``vjp`` for values).
     """
+    chain = as_chain(chain)  # a set has no order: refused
     try:
         import sympy
     except ImportError as exc:  # pragma: no cover - depends on the environment

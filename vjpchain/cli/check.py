@@ -10,9 +10,9 @@ import math
 import sys
 from typing import Any
 
+from ..domains import family_of
 from ..families import power, scale, shift
 from ..registry import default_registry
-from .domains import family_of
 from .partials import check_two_inputs
 from .progress import Progress
 

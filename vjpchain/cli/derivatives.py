@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..domains import describe_instance, is_pole
 from ..errors import PrimitiveDomainError, VjpchainError
 from ..exact import digits, ulp_error
 from ..expr import ParsedFunction, parse_expression, parse_function
@@ -18,7 +19,6 @@ from ..registry import Registry, default_registry
 from ..symbolic import primal_expression
 from ..transforms import val_and_grad
 from .bounded import SECONDS, OutOfTime, derivative_reference, time_limit
-from .domains import describe_instance, is_pole
 
 __all__ = ["REFERENCE_DPS", "UsageError", "BoundExceededError", "GradRow", "Partial",
            "GradPoint", "grad_rows", "grad_point", "grad_rows_with_variable", "one_variable",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..domains import describe_rule
 from ..registry import default_registry
-from .domains import describe_rule
 from .output import table
 
 __all__ = ["cmd_rules"]
@@ -14,7 +14,7 @@ __all__ = ["cmd_rules"]
 
 def cmd_rules(args: argparse.Namespace) -> int:
     """Run ``vjpchain rules``: one row per rule, sorted by name, with the domain stated as
-    :func:`.domains.describe_rule` finds it (poles, overflow, the families' and the
+    :func:`vjpchain.domains.describe_rule` finds it (poles, overflow, the families' and the
     two-input primitives' conditions)."""
     rows = [[r.name, r.formula, describe_rule(r)] for r in default_registry.rules()]
     table(["primitive", "derivative", "domain"], rows, sys.stdout, left=(2,))

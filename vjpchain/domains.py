@@ -1,16 +1,17 @@
-"""Where each primitive is defined on the reals, as ``vjpchain rules`` and the error messages
-of ``vjpchain grad`` state it: read from the declarations (the interval, its excluded points
-and integers), with the primal probed past each finite end to tell the end of the real
-domain (log at 0) from where float64 overflows (exp past 709.78), and written out for the
-families and the two-input primitives, whose domains the declarations cannot express."""
+"""Where each primitive is defined on the reals, as ``rules_table``, ``vjpchain rules`` and
+the errors of ``vjpchain grad`` state it: read from the declarations (the interval, its
+excluded points and integers), with the primal probed past each finite end to tell the end
+of the real domain (log at 0) from where float64 overflows (exp past 709.78), and written
+out for the families and the two-input primitives, whose domains the declarations cannot
+express."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from ..domain import Domain
-from ..rule import Parametric
+from .domain import Domain
+from .rule import Parametric
 
 __all__ = ["describe_rule", "describe_instance", "family_of", "is_pole"]
 
@@ -115,7 +116,7 @@ def describe_rule(rule: Any) -> str:
 def describe_instance(primitive: Any, rule: Any) -> str:
     """The real domain of one step of a chain: a family's instance with its parameters
     (``power(-1.0)``: x != 0), else :func:`describe_rule`."""
-    from ..families import power
+    from .families import power
 
     if isinstance(primitive, power):
         p = float(primitive.p)
