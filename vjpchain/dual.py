@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from . import dual_numpy as DN
@@ -26,7 +25,7 @@ from .registry import Registry, default_registry, refuse_registered_body
 from .rule import Rule
 from .step import linearize, linearize2, pull
 
-__all__ = ["Dual", "dual_jvp", "new_level", "tangent_at", "tracing_at"]
+__all__ = ["Dual", "dual_jvp", "new_level", "tangent_at"]
 
 
 class Dual(ArithmeticByRules):
@@ -313,23 +312,6 @@ def new_level() -> int:
     return next(_levels)
 
 
-# the reverse-mode differentiations whose functions are running: id(tape) -> the level drawn
-# as each started (entries live only while the function runs, so an id is never stale)
-_TRACING: dict[int, int] = {}
-
-
-@contextmanager
-def tracing_at(tape: Any, level: int) -> Iterator[None]:
-    """Mark the traced function recording on ``tape`` as started at ``level`` while it runs:
-    a dual number of a lower level that meets one of its traced values belongs to an
-    enclosing forward-mode differentiation, whose tangent the tape would not carry."""
-    _TRACING[id(tape)] = level
-    try:
-        yield
-    finally:
-        _TRACING.pop(id(tape), None)
-
-
 def _check_meets_traced(d: Any, traced: Any) -> None:
     """Refuse a dual number meeting a traced value when the traced value's differentiation
     runs inside the dual number's (or the dual number was made by hand): treating the traced
@@ -344,7 +326,9 @@ def _check_meets_traced(d: Any, traced: Any) -> None:
             "(vjpchain.grad(lambda x, d: d * x, 3.0, Dual(2.0, 1.0), argnums=0)), or let "
             "vjpchain.jvp or vjpchain.derivative make the dual numbers")
     _check_not_captured(traced, d.level)
-    opened = _TRACING.get(id(getattr(traced, "tape", None)))
+    # the level the traced value's differentiation drew as it started (Tape.level): a dual
+    # number of a lower one belongs to an enclosing forward-mode differentiation
+    opened = getattr(getattr(traced, "tape", None), "level", None)
     if opened is not None and d.level < opened:
         raise UnsupportedTypeError(
             "a dual number of an enclosing forward-mode differentiation (jvp, derivative) "

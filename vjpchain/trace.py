@@ -22,6 +22,7 @@ from typing import Any
 from . import generic as G
 from . import trace_numpy as TN
 from ._boxed import ArithmeticByRules
+from .dual import new_level
 from .errors import (
     LeakedTracerError,
     PrimitiveDomainError,
@@ -55,10 +56,14 @@ class Tape:
     """
 
     __slots__ = ("registry", "parent1", "partial1", "parent2", "partial2", "closed",
-                 "bodies")
+                 "bodies", "level")
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, level: int = 0) -> None:
         self.registry = registry
+        # drawn from the same counter as dual numbers' levels as the differentiation starts:
+        # a dual number of a lower level meeting this tape's values belongs to an enclosing
+        # forward-mode differentiation (see dual._check_meets_traced)
+        self.level = level
         self.bodies = registry.plain_bodies()  # refused on the tape: see node
         self.closed = False  # set when the traced function has returned
         self.parent1: list[int] = []
@@ -428,7 +433,7 @@ def trace_vjp(f: Callable[..., Any], xs: Sequence[Any], *,
     Raises:
         TypeError: ``f`` returned something that is not a number or array.
     """
-    tape = Tape(registry_of(rules))
+    tape = Tape(registry_of(rules), new_level())
     inputs = [tape.node(x) for x in xs]
     try:
         out = f(*inputs)

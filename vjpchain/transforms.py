@@ -15,7 +15,7 @@ from typing import Any
 from .chain import ChainPullback, as_chain, check_input, check_output, one_like, run
 from .checkpoint import checkpointed_vjp
 from .compiled import HOT_CHAIN_MAX, hot_chain
-from .dual import Dual, dual_jvp, new_level, tangent_at, tracing_at
+from .dual import Dual, dual_jvp, new_level, tangent_at
 from .registry import Registry, registry_of
 from .step import check_cotangent
 from .trace import trace_vjp
@@ -132,24 +132,11 @@ def vjp(f: Any, *xs: Any, rules: Registry | None = None,
         raise TypeError("vjp(f, *xs) needs at least one input")
     if checkpoints is not None:
         raise TypeError("checkpoints= applies to chains; a traced function keeps its tape")
-    y, traced_pullback = trace_vjp(_at_new_level(f), [check_input(x) for x in xs],
+    y, traced_pullback = trace_vjp(f, [check_input(x) for x in xs],
                                    rules=registry)
     if len(xs) == 1:
         return y, lambda y_bar: traced_pullback(y_bar)[0]
     return y, traced_pullback
-
-
-def _at_new_level(f: Any) -> Any:
-    """``f`` run as a differentiation of its own level: a dual number of a lower level (an
-    enclosing jvp or derivative) meeting its traced values is refused, not made a constant
-    (see :func:`vjpchain.dual.tracing_at`)."""
-    level = new_level()
-
-    def traced_function(*inputs: Any) -> Any:
-        with tracing_at(inputs[0].tape, level):
-            return f(*inputs)
-
-    return traced_function
 
 
 def val_and_grad(f: Any, *xs: Any, argnums: int | Sequence[int] | None = None,
