@@ -283,3 +283,23 @@ def test_check_chain_allows_for_its_references_resolution():
 def test_check_chain_refuses_points_that_are_not_one_real_number(x):
     with pytest.raises(TypeError, match="real number"):
         check_chain(["sin"], x)
+
+
+@pytest.mark.parametrize("options", [{"ulps": math.nan}, {"ulps": -1}, {"ulps": math.inf},
+                                     {"dps": 0}, {"dps": 15}, {"n": 0}, {"n": -5}])
+def test_check_rule_refuses_arguments_that_would_fake_a_verdict(options):
+    """ulps=nan passed a rule wrong everywhere; dps=0 failed the correct sin."""
+    with pytest.raises(ValueError):
+        check_rule("sin", [1.0], **{k: v for k, v in options.items() if k != "n"}) \
+            if "n" not in options else check_rule("sin", **options)
+
+
+@pytest.mark.parametrize("name", ["mul", "maximum", "atan2"])
+def test_check_rule_of_a_two_input_rule_is_a_clear_error(name):
+    with pytest.raises(vc.UnsupportedInputError, match="two inputs"):
+        check_rule(name)
+
+
+def test_check_rule_of_a_family_asks_for_an_instance():
+    with pytest.raises(vc.UnknownPrimitiveError, match=r"family.*power\(3\)"):
+        check_rule("power")

@@ -210,6 +210,7 @@ def diff_estimate(f: Callable[[Any], Any], x: float, dps: int = 50) -> tuple[Any
     h = ctx.ldexp(1, min(mag, 0) - prec // 2 - 10)
     work = prec + abs(mag) + prec // 2 + 20
     previous = None
+    scale = None
     while True:
         wide = at_precision(work)
         fw, xw, hw = in_context(f, wide), wide.mpf(xm), wide.mpf(h)
@@ -226,6 +227,15 @@ def diff_estimate(f: Callable[[Any], Any], x: float, dps: int = 50) -> tuple[Any
         if previous is not None:
             bound = abs(d - previous)
             if bound <= abs(d) * ctx.ldexp(1, -prec - 4) or work >= _MAX_REFERENCE_PREC:
+                return ctx.mpf(d), bound
+            if scale is None:
+                try:  # the size of a derivative on f's own scale, |f(x)| / |x|
+                    scale = abs(fw(xw)) / max(abs(xw), wide.ldexp(1, -1074))
+                except (ArithmeticError, ValueError, TypeError, VjpchainError):
+                    scale = wide.zero
+            if bound <= scale * ctx.ldexp(1, -2 * prec):
+                # agreement far below f's own scale: a derivative that is 0 or nearly (x**5
+                # at 0), whose relative agreement would take the precision to its bound
                 return ctx.mpf(d), bound
         previous = d
         # a finer step (the function may change on a finer scale than x), and the bits

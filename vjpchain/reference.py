@@ -16,7 +16,12 @@ import mpmath
 from . import generic as G
 from .chain import as_chain
 from .domain import sweep_points
-from .errors import ReferencePrecisionError, VjpchainError
+from .errors import (
+    ReferencePrecisionError,
+    UnknownPrimitiveError,
+    UnsupportedInputError,
+    VjpchainError,
+)
 from .exact import (
     FLOAT_PRIMAL_REFERENCE,
     FLOAT_PRIMAL_RESOLUTION,
@@ -198,7 +203,8 @@ def check_rule(primitive: Any, points: Iterable[float] | None = None, *, rules: 
     from .transforms import grad
 
     registry = registry_of(rules)
-    rule = registry.lookup(primitive)
+    rule = _one_input_rule(registry, primitive)
+    _check_arguments(ulps, dps, n)
     drawn = random.randrange(2**32) if seed is None else seed
     if points is not None:
         xs = [_point(x) for x in points]
@@ -280,6 +286,37 @@ def _point(x: Any) -> float:
         raise TypeError(f"a check point is one real number (got an array of shape "
                         f"{x.shape}); check the points one at a time")
     return float(x)
+
+
+def _one_input_rule(registry: Any, primitive: Any) -> Any:
+    """The rule check_rule checks; a two-input rule or a family is a clear error."""
+    from .rule import Parametric
+
+    if isinstance(primitive, str):
+        family = next((f for f in registry.rules() if f.name == primitive and any(
+            isinstance(k, type) and issubclass(k, Parametric) for k in f.keys)), None)
+        if family is not None:
+            raise UnknownPrimitiveError(
+                f"{primitive!r} is a family of primitives: check an instance with its "
+                f"parameters, e.g. check_rule(vjpchain.{primitive}(3))")
+    rule = registry.lookup(primitive)
+    if rule.arity != 1:
+        raise UnsupportedInputError(
+            f"check_rule checks one-input primitives; {rule.name} takes two inputs. Check "
+            f"its partial derivatives with the command line, vjpchain check {rule.name}, "
+            "or check_rule on one-input functions of it")
+    return rule
+
+
+def _check_arguments(ulps: Any, dps: Any, n: Any) -> None:
+    if ulps is not None and not (isinstance(ulps, (int, float)) and not isinstance(
+            ulps, bool) and 0 <= ulps < math.inf):
+        raise ValueError(f"ulps must be a number >= 0 (got {ulps!r}): the tolerance in ULPs")
+    if isinstance(dps, bool) or not isinstance(dps, int) or dps < 20:
+        raise ValueError(f"dps must be a whole number of digits >= 20 (got {dps!r}): the "
+                         "reference must be far more precise than float64")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a whole number >= 1 (got {n!r}): the sweep's size")
 
 
 def _outside_primal(rule: Any, x: float) -> str:
