@@ -223,3 +223,23 @@ def test_a_leaked_traced_value_is_an_error_not_a_silent_result():
         vc.grad(lambda y: leak[0], 2.0)
     with pytest.raises(vc.LeakedTracerError):
         vc.grad(["sin"], leak[0])
+
+
+def test_mod_and_floordiv_by_a_constant_differentiate_between_the_jumps():
+    """x % c has derivative 1 and x // c derivative 0 away from the jumps (checked against
+    central differences); a differentiated divisor is a clear error, not a bare TypeError."""
+    import numpy as np
+
+    def f(x):
+        return (x % 2.0) * x + (x // 3.0) * x
+
+    for x in (0.7, 5.5, -3.25):
+        h = 1e-6
+        assert vc.grad(f, x) == pytest.approx((f(x + h) - f(x - h)) / (2 * h), rel=1e-6)
+        assert vc.derivative(f, x) == pytest.approx(vc.grad(f, x), rel=1e-12)
+    xs = np.array([0.7, 5.5])
+    assert np.allclose(vc.grad(lambda a: f(a).sum(), xs), [vc.grad(f, 0.7), vc.grad(f, 5.5)])
+    with pytest.raises(vc.UnsupportedTypeError, match="divisor"):
+        vc.grad(lambda a, b: a % b, 5.0, 2.0)
+    with pytest.raises(vc.UnsupportedTypeError, match="divisor"):
+        vc.grad(lambda a: 7.0 // a, 2.0)

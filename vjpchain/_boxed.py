@@ -113,3 +113,34 @@ class ArithmeticByRules(ComparesByValue):
 
     def __abs__(self) -> Any:
         return self._unary("abs")
+
+    # x % c and x // c, for a constant c: piecewise, with derivative 1 and 0 between the
+    # jumps (as in NumPy's and PyTorch's autodiff); the jump points themselves are measure
+    # zero. A boxed divisor has no such rule here: say so instead of a bare TypeError.
+    def __mod__(self, other: Any) -> Any:
+        if not self._is_constant(other):
+            raise _piecewise_error("%")
+        return self - (self.value - self.value % other)
+
+    def __floordiv__(self, other: Any) -> Any:
+        if not self._is_constant(other):
+            raise _piecewise_error("//")
+        return self.value // other  # piecewise constant: derivative 0
+
+    def __rmod__(self, other: Any) -> Any:
+        raise _piecewise_error("%")
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        raise _piecewise_error("//")
+
+    def __divmod__(self, other: Any) -> Any:
+        return self // other, self % other
+
+
+def _piecewise_error(op: str) -> Exception:
+    from .errors import UnsupportedTypeError
+
+    return UnsupportedTypeError(
+        f"a {op} b with a differentiated divisor b is not supported (it is piecewise in b); "
+        f"x {op} c with a constant c works (derivative {'1' if op == '%' else '0'} between "
+        "the jumps)")
