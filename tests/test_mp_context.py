@@ -29,18 +29,17 @@ COMPLEX_PATHS = [
 COMPLEX_GRADS = ["expm1", "log1p", "cbrt", "erf", "erfc", "lgamma", "digamma", "sinc"]
 
 
-def test_complex_paths_do_not_spoil_another_threads_precision():
+def _spoiled_by(work) -> tuple[object, list[object], int]:
+    """Run ``work`` over and over in another thread (it never sets a precision itself) while
+    this one computes grad(["sin", "exp"], mpf(2)) 400 times at 50 digits: the first result,
+    all of them, and mp.dps afterwards. Errors in the other thread are raised here."""
     stop = threading.Event()
     errors: list[BaseException] = []
 
-    def other_thread() -> None:  # never touches precision itself
+    def other_thread() -> None:
         try:
             while not stop.is_set():
-                for name in COMPLEX_GRADS:
-                    vjpchain.grad([name], Z)
-                for f, z in COMPLEX_PATHS:
-                    f(z)
-                S.tetragamma(1.5)
+                work()
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
 
@@ -57,10 +56,22 @@ def test_complex_paths_do_not_spoil_another_threads_precision():
         dps_after = mpmath.mp.dps
     finally:
         stop.set()
-        worker.join(timeout=10)
+        worker.join(timeout=30)
         sys.setswitchinterval(saved_interval)
         mpmath.mp.prec = saved_prec
     assert not errors, errors
+    return first, results, dps_after
+
+
+def test_complex_paths_do_not_spoil_another_threads_precision():
+    def complex_paths() -> None:
+        for name in COMPLEX_GRADS:
+            vjpchain.grad([name], Z)
+        for f, z in COMPLEX_PATHS:
+            f(z)
+        S.tetragamma(1.5)
+
+    first, results, dps_after = _spoiled_by(complex_paths)
     bad = sum(r != first for r in results)
     assert bad == 0, f"{bad} of 400 results spoiled at 50 digits by another thread"
     assert dps_after == 50
@@ -117,36 +128,14 @@ def test_checks_and_references_do_not_spoil_another_threads_precision():
     """check_rule, check_chain and diff_reference work at 200+ bits in private contexts."""
     from vjpchain.reference import check_chain, check_rule, diff_reference
 
-    stop = threading.Event()
-    errors: list[BaseException] = []
+    def checks() -> None:
+        check_rule("tanh", [0.5, 20.0])
+        check_rule(vjpchain.primitive(lambda x: x * vjpchain.exp(x),
+                                      lambda x, y: (1 + x) * vjpchain.exp(x)), [0.5])
+        check_chain(["sin", "exp"], 2.0)
+        diff_reference(vjpchain.sin, 1.0, 80)
 
-    def checking_thread() -> None:
-        try:
-            while not stop.is_set():
-                check_rule("tanh", [0.5, 20.0])
-                check_rule(vjpchain.primitive(lambda x: x * vjpchain.exp(x),
-                                              lambda x, y: (1 + x) * vjpchain.exp(x)), [0.5])
-                check_chain(["sin", "exp"], 2.0)
-                diff_reference(vjpchain.sin, 1.0, 80)
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    saved_prec, saved_interval = mpmath.mp.prec, sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    worker = threading.Thread(target=checking_thread, daemon=True)
-    try:
-        mpmath.mp.dps = 50
-        x = mpmath.mpf(2)
-        first = vjpchain.grad(["sin", "exp"], x)
-        worker.start()
-        results = [vjpchain.grad(["sin", "exp"], x) for _ in range(400)]
-        dps_after = mpmath.mp.dps
-    finally:
-        stop.set()
-        worker.join(timeout=30)
-        sys.setswitchinterval(saved_interval)
-        mpmath.mp.prec = saved_prec
-    assert not errors, errors
+    first, results, dps_after = _spoiled_by(checks)
     assert sum(r != first for r in results) == 0
     assert dps_after == 50
 

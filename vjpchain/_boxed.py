@@ -144,3 +144,86 @@ def _piecewise_error(op: str) -> Exception:
         f"a {op} b with a differentiated divisor b is not supported (it is piecewise in b); "
         f"x {op} c with a constant c works (derivative {'1' if op == '%' else '0'} between "
         "the jumps)")
+
+
+class ArrayMethods:
+    """The array methods of a boxed array (a traced value or dual number holding an array):
+    each is the NumPy function of that name, which the box's ``__array_function__`` records,
+    so a method and its function never differ. Subclasses give ``shape`` and, for the error
+    of a missing attribute, ``box_name``, ``carries`` and ``supported()``."""
+
+    __slots__ = ()
+    box_name = "a boxed value"
+    carries = "derivative"
+
+    @classmethod
+    def supported(cls) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _np().sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _np().mean(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _np().prod(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _np().max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _np().min(self, axis=axis, keepdims=keepdims)
+
+    def dot(self, other: Any) -> Any:
+        return _np().dot(self, other)
+
+    def transpose(self, *axes: Any) -> Any:
+        return _np().transpose(self, None if not axes else axes[0] if len(axes) == 1 else axes)
+
+    @property
+    def T(self) -> Any:  # noqa: N802 - NumPy's name
+        return _np().transpose(self)
+
+    def reshape(self, *shape: Any) -> Any:
+        return _np().reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def ravel(self) -> Any:
+        return _np().ravel(self)
+
+    def flatten(self) -> Any:
+        return _np().ravel(self)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for k in self.shape:
+            n *= k
+        return n
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))  # type: ignore[index]
+
+    def __getattr__(self, name: str) -> Any:
+        # only for attributes the box lacks: say so (an AttributeError still, so that
+        # hasattr() probes by NumPy and others keep working)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(
+            f"{self.box_name} has no {name!r}: {name} is not differentiated here (astype, "
+            f"tolist, item and the like would drop the {self.carries}). Supported: "
+            f"{', '.join(self.supported())}, indexing, @, .T, reshape, ravel")
+
+
+def _np() -> Any:
+    import numpy as np
+
+    return np

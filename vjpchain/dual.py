@@ -14,12 +14,12 @@ refused: the gradient would silently miss its tangent.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import dual_numpy as DN
 from . import generic as G
-from ._boxed import ArithmeticByRules
+from ._boxed import ArithmeticByRules, ArrayMethods
 from .errors import PrimitiveDomainError, UnsupportedTypeError, VjpchainError
 from .registry import Registry, default_registry, refuse_registered_body
 from .rule import Rule
@@ -28,7 +28,7 @@ from .step import linearize, linearize2, pull
 __all__ = ["Dual", "dual_jvp", "new_level", "tangent_at"]
 
 
-class Dual(ArithmeticByRules):
+class Dual(ArithmeticByRules, ArrayMethods):
     """``value + tangent * eps`` with ``eps**2 = 0``.
 
     Example:
@@ -50,18 +50,6 @@ class Dual(ArithmeticByRules):
         # higher level, so a dual number of a lower level is a constant to it (no
         # perturbation confusion in nested forward mode); hand-made duals share level 0
         self.level = level
-
-    def __getattr__(self, name: str) -> Any:
-        # only for attributes a dual number lacks: say so (still an AttributeError, so that
-        # hasattr() probes by NumPy and others keep working)
-        if name.startswith("__"):
-            raise AttributeError(name)
-        from .dual_numpy import SUPPORTED
-
-        raise AttributeError(
-            f"a dual number has no {name!r}: {name} is not differentiated in forward mode "
-            "(astype, tolist, item and the like would drop the tangent). Supported on dual "
-            f"numbers: {', '.join(SUPPORTED)}")
 
     def __repr__(self) -> str:
         return f"Dual({self.value!r}, {self.tangent!r})"
@@ -173,61 +161,16 @@ class Dual(ArithmeticByRules):
     def __len__(self) -> int:
         return len(self.value)
 
-    def __iter__(self) -> Iterator[Dual]:
-        return (self[i] for i in range(len(self.value)))
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Dual:
-        return DN.reduction("sum", self, axis, keepdims)  # type: ignore[no-any-return]
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Dual:
-        return DN.reduction("mean", self, axis, keepdims)  # type: ignore[no-any-return]
-
-    def prod(self, axis: Any = None, keepdims: bool = False) -> Dual:
-        return DN.reduction("prod", self, axis, keepdims)  # type: ignore[no-any-return]
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Dual:
-        return DN.reduction("max", self, axis, keepdims)  # type: ignore[no-any-return]
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Dual:
-        return DN.reduction("min", self, axis, keepdims)  # type: ignore[no-any-return]
-
-    def dot(self, other: Any) -> Any:
-        _check_traced_operands((self, other), {})
-        return DN.bilinear("dot", self, other)
-
-    def transpose(self, *axes: Any) -> Any:
-        import numpy as np
-
-        return np.transpose(self, axes or None)
-
-    @property
-    def T(self) -> Any:  # noqa: N802 - NumPy's name
-        return self.transpose()
-
-    def reshape(self, *shape: Any) -> Any:
-        import numpy as np
-
-        return np.reshape(self, shape[0] if len(shape) == 1 else shape)
-
-    def ravel(self) -> Any:
-        import numpy as np
-
-        return np.ravel(self)
-
     @property
     def shape(self) -> tuple[int, ...]:
-        return DN.shape_of(self.value)
+        return DN.shape_of(self.value)  # type: ignore[no-any-return]
 
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
+    box_name = "a dual number"
+    carries = "tangent"
 
-    @property
-    def size(self) -> int:
-        n = 1
-        for k in self.shape:
-            n *= k
-        return n
+    @classmethod
+    def supported(cls) -> tuple[str, ...]:
+        return DN.SUPPORTED
 
 
 def _elementwise_method(name: str) -> Any:

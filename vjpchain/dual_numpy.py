@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .errors import PrimitiveDomainError, UnsupportedTypeError, VjpchainError
+from .trace_numpy import exclusive_product, reduced_axes
 
 __all__ = ["SUPPORTED", "apply_function", "bilinear", "full_tangent", "gather", "getitem",
            "primal", "reduction", "shape_of"]
@@ -126,34 +127,6 @@ def _holds_dual(v: Any) -> bool:
 # --- reductions ----------------------------------------------------------------------------------
 
 
-def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}")
-        out.append(a % ndim)
-    return tuple(sorted(set(out)))
-
-
-def _exclusive_product(v: Any, axes: tuple[int, ...]) -> Any:
-    """The product of the other elements along ``axes``, for each element (no division:
-    right where elements are zero)."""
-    np = _np()
-    rest = [a for a in range(v.ndim) if a not in axes]
-    moved = np.transpose(v, rest + list(axes))
-    lead = moved.shape[:len(rest)]
-    flat = moved.reshape(lead + (-1,))
-    ones = np.ones(lead + (1,), dtype=flat.dtype)
-    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-    right = np.flip(np.cumprod(np.concatenate(
-        [ones, np.flip(flat, axis=-1)[..., :-1]], axis=-1), axis=-1), axis=-1)
-    others = (left * right).reshape(moved.shape)
-    return np.transpose(others, np.argsort(rest + list(axes)))
-
-
 def _folded_product(d: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     """The product along ``axes`` as a sequence of dual multiplications: for values that
     are themselves boxes (nested differentiation), whose derivatives then come from the
@@ -188,7 +161,7 @@ def reduction(name: str, d: Any, axis: Any = None, keepdims: bool = False,
         raise UnsupportedTypeError(
             f"numpy.{name} on a dual number supports axis= and keepdims= only (got {extra})")
     v = d.value
-    axes = _axes(axis, len(shape_of(v)))
+    axes = reduced_axes(axis, len(shape_of(v)))
     if name == "prod" and axes and (_is_dual(v) or _is_traced(v)):
         return _folded_product(d, axes, keepdims)
     t = full_tangent(d)
@@ -200,7 +173,7 @@ def reduction(name: str, d: Any, axis: Any = None, keepdims: bool = False,
         v = np.asarray(v)
         if not v.size:  # an empty product is the constant 1
             return d.with_parts(y, np.sum(t, axis=axis, keepdims=keepdims))
-        return d.with_parts(y, np.sum(t * _exclusive_product(v, axes), axis=axis,
+        return d.with_parts(y, np.sum(t * exclusive_product(v, axes), axis=axis,
                                       keepdims=keepdims))
     # max and min: the tangent of the chosen element; ties share it evenly (the library's
     # convention, as vjpchain.maximum), a NaN gets it if it won

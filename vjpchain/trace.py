@@ -21,7 +21,7 @@ from typing import Any
 
 from . import generic as G
 from . import trace_numpy as TN
-from ._boxed import ArithmeticByRules
+from ._boxed import ArithmeticByRules, ArrayMethods
 from .dual import new_level
 from .errors import (
     LeakedTracerError,
@@ -231,7 +231,7 @@ def _float_error(registry: Registry | None = None) -> TypeError:
     )
 
 
-class Traced(ArithmeticByRules):
+class Traced(ArithmeticByRules, ArrayMethods):
     """A value on a tape. Operators, generic functions and NumPy ufuncs record onto it;
     comparisons and truth tests read the primal, so ordinary control flow works."""
 
@@ -324,68 +324,16 @@ class Traced(ArithmeticByRules):
     def __len__(self) -> int:
         return len(self.value)
 
-    def __iter__(self) -> Any:
-        return (self[i] for i in range(len(self.value)))
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Traced:
-        return TN.reduction("sum", self.tape, self, axis, keepdims)  # type: ignore[no-any-return]
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Traced:
-        return TN.reduction("mean", self.tape, self, axis, keepdims)  # type: ignore[no-any-return]
-
-    def prod(self, axis: Any = None, keepdims: bool = False) -> Traced:
-        return TN.reduction("prod", self.tape, self, axis, keepdims)  # type: ignore[no-any-return]
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Traced:
-        return TN.reduction("max", self.tape, self, axis, keepdims)  # type: ignore[no-any-return]
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Traced:
-        return TN.reduction("min", self.tape, self, axis, keepdims)  # type: ignore[no-any-return]
-
-    def dot(self, other: Any) -> Any:
-        return TN.matmul(self.tape, self, TN_plain(self.tape, other), "dot")
-
-    def reshape(self, *shape: Any, order: str = "C") -> Traced:
-        target = shape[0] if len(shape) == 1 else shape
-        return TN.reshape(self.tape, self, target, order)  # type: ignore[no-any-return]
-
-    def ravel(self) -> Traced:
-        return TN.reshape(self.tape, self, -1)  # type: ignore[no-any-return]
-
-    flatten = ravel
-
-    def transpose(self, *axes: Any) -> Traced:
-        order = None if not axes else axes[0] if len(axes) == 1 else axes
-        return TN.transpose(self.tape, self, order)  # type: ignore[no-any-return]
-
-    @property
-    def T(self) -> Traced:  # noqa: N802 - NumPy's name
-        return TN.transpose(self.tape, self)  # type: ignore[no-any-return]
-
-    def __getattr__(self, name: str) -> Any:
-        # called only for attributes a traced value lacks: say what it is and what to do
-        # (an AttributeError still, so hasattr() probes by NumPy and others keep working)
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise AttributeError(
-            f"a traced value has no {name!r}: {name} is not differentiated here (astype, "
-            "tolist, item and the like would drop the derivative). Supported on traced "
-            f"values: {', '.join(TN.SUPPORTED)}, indexing, @, .T, reshape, ravel")
-
     @property
     def shape(self) -> Any:
         return getattr(self.value, "shape", ())
 
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
+    box_name = "a traced value"
+    carries = "derivative"
 
-    @property
-    def size(self) -> int:
-        n = 1
-        for k in self.shape:
-            n *= k
-        return n
+    @classmethod
+    def supported(cls) -> tuple[str, ...]:
+        return TN.SUPPORTED
 
 
 def _holds_traced(v: Any, tape: Tape) -> bool:

@@ -15,9 +15,8 @@ from typing import Any
 
 from .errors import UnsupportedTypeError
 
-__all__ = ["SUPPORTED", "apply_function", "from_object_array", "getitem", "matmul",
-           "reshape", "transpose",
-           "reduction"]
+__all__ = ["SUPPORTED", "reduced_axes", "exclusive_product", "apply_function",
+           "from_object_array", "getitem", "matmul", "reshape", "transpose", "reduction"]
 
 Pullback = Callable[[Any], Sequence[Any]]
 
@@ -84,7 +83,9 @@ def _plain_or_traced(tape: Any, v: Any) -> Any:
 # --- reductions ----------------------------------------------------------------------------------
 
 
-def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+def reduced_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """The axes a reduction's ``axis=`` names, non-negative and sorted (shared with
+    dual_numpy)."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
@@ -105,7 +106,7 @@ def _expand(g: Any, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: boo
     return np.broadcast_to(g, shape)
 
 
-def _exclusive_product(v: Any, axes: tuple[int, ...]) -> Any:
+def exclusive_product(v: Any, axes: tuple[int, ...]) -> Any:
     """The product of the other elements along ``axes``, for each element (no division:
     right where elements are zero)."""
     np = _np()
@@ -134,7 +135,7 @@ def reduction(name: str, tape: Any, a: Any, axis: Any = None, keepdims: bool = F
             f"numpy.{name} on a traced value supports axis= and keepdims= only (got "
             f"{sorted(k for k, v in unsupported.items() if v is not None)})")
     v = np.asarray(_value(a))
-    axes = _axes(axis, v.ndim)
+    axes = reduced_axes(axis, v.ndim)
     y = getattr(np, name)(v, axis=axis, keepdims=keepdims)
     shape = v.shape
 
@@ -146,7 +147,7 @@ def reduction(name: str, tape: Any, a: Any, axis: Any = None, keepdims: bool = F
             count = int(np.prod([shape[i] for i in axes])) if axes else 1
             return [ge / count]
         if name == "prod":
-            return [ge * _exclusive_product(v, axes)]
+            return [ge * exclusive_product(v, axes)]
         # max and min: split among ties (autograd's convention), NaN gets it if it won
         best = np.asarray(getattr(np, name)(v, axis=axis, keepdims=True))
         chosen = (v == best) | (np.isnan(v) & np.isnan(best))
