@@ -303,3 +303,16 @@ def test_check_rule_of_a_two_input_rule_is_a_clear_error(name):
 def test_check_rule_of_a_family_asks_for_an_instance():
     with pytest.raises(vc.UnknownPrimitiveError, match=r"family.*power\(3\)"):
         check_rule("power")
+
+
+def test_the_float_difference_reference_knows_subnormal_values_are_coarse():
+    """math.exp near -737 returns subnormals spaced 5e-324 apart (relative spacing 5e-4):
+    the difference quotient of such values is not a reference, and must not say it is
+    (CI drew this point with seed 1756127282 and failed a correct rule by 2.2 ulp)."""
+    from vjpchain.exact import float_difference
+
+    estimate, bound = float_difference(math.exp, -736.7728895494088)
+    assert not bound < abs(estimate) * 1e-6
+    rules = vc.default_registry.copy()
+    rules.scalar_rule("candidate", lambda x, y: y, primal=math.exp)
+    assert check_rule("candidate", rules=rules, n=60, seed=1756127282).verdict != "FAIL"

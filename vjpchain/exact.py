@@ -298,17 +298,17 @@ def float_primal_reference(primal: Callable[[Any], Any]) -> Callable[[Any], Any]
 def _difference_at(primal: Callable[[Any], Any], xf: float, h: float) -> tuple[Any, Any]:
     """The 8th-order central difference of the float ``primal`` at ``xf`` with step ``h``,
     and the part of it that can be the rounding of the primal's values (half an ulp of the
-    largest one, through the weights, over the step)."""
+    coarsest one, subnormal spacing included, through the weights, over the step)."""
     ctx = _WIDE
     weights = (ctx.mpf(4) / 5, -ctx.mpf(1) / 5, ctx.mpf(4) / 105, -ctx.mpf(1) / 280)
     total = ctx.mpf(0)
-    largest = ctx.mpf(0)
+    spacing = 0.0  # the coarsest spacing of the values: subnormal values are rounded coarser
     for k, w in enumerate(weights, start=1):
-        right = ctx.mpf(float(primal(xf + k * h)))
-        left = ctx.mpf(float(primal(xf - k * h)))
-        largest = max(largest, abs(right), abs(left))
-        total += w * (right - left)
-    noise = 2 * sum(abs(w) for w in weights) * largest * ctx.mpf(2) ** -53 / h
+        right = float(primal(xf + k * h))
+        left = float(primal(xf - k * h))
+        spacing = max(spacing, math.ulp(right), math.ulp(left))
+        total += w * (ctx.mpf(right) - ctx.mpf(left))
+    noise = sum(abs(w) for w in weights) * ctx.mpf(spacing) / h  # 2 values, half a spacing
     return total / ctx.mpf(h), noise
 
 
