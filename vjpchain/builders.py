@@ -15,18 +15,18 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import mpmath
 
 from .errors import UnsupportedTypeError
 from .float64.ops import FLOAT_OPS
 from .generic import MPF, NUMPY, REAL, Generic, Impl, np_ops, number_kind
-from .mpcontext import at_precision, context_of, in_context
+from .mpcontext import at_precision, context_of, in_context, refined_float
 
 __all__ = ["overflow_to_inf", "numpy_ufunc", "numpy_kernel", "real_kernel", "via_mpc",
            "standard", "accurate", "np_vectorized", "select", "Accurate2", "ratio0",
-           "Poles", "at_pole", "no_value", "numpy_warning", "mp_real"]
+           "Poles", "at_pole", "no_value", "numpy_warning", "mp_real", "Recheck", "rechecked"]
 
 # A function's poles, as a test on x written with comparisons and arithmetic only, so that
 # it runs on a float, an mpf and (elementwise) a float64 array: ``lambda x: x == 0``.
@@ -104,11 +104,82 @@ def overflow_to_inf(f: Impl, odd: bool = False) -> Impl:
     return g
 
 
-def numpy_ufunc(name: str) -> Impl:
+class Recheck(NamedTuple):
+    """Where a fast float64 result cannot be trusted, and what replaces it there.
+
+    The accurate phase of Ziv's strategy, with mpmath as its engine: ``suspect(x, y)`` flags
+    the arguments whose fast result ``y`` may be more than 1 ulp off (next to a zero of the
+    function, where a libm's argument reduction or a kernel's formula cancels); there
+    ``exact(ctx, x)``, the function in mpmath in the context it is given, is evaluated at
+    rising precision and rounded once (:func:`vjpchain.mpcontext.refined_float`).
+    ``suspect`` uses comparisons and arithmetic only, so it runs on a float and,
+    elementwise, on a float64 array; it should flag few points (each costs ~50 us).
+    """
+
+    suspect: Callable[[Any, Any], Any]
+    exact: Callable[[Any, Any], Any]
+
+
+try:
+    from . import _accel  # type: ignore[attr-defined]
+except ImportError:  # built without a compiler: the pure-Python twins run, same bits
+    _accel = None
+
+
+def rechecked(fast: Impl, recheck: Recheck, name: str = "") -> Impl:
+    """``fast`` on a float, with :class:`Recheck`'s accurate phase where it is suspect.
+
+    Where the optional C accelerator has ``name`` (libm's function and the same suspect
+    test, in C), that is returned instead, with the accurate phase registered as its slow
+    path: the same bits, without a Python frame around the libm call."""
+    suspect, exact = recheck
+    twin = getattr(_accel, name, None) if name else None
+    if twin is not None:
+        _accel.set_slow(name, lambda x: refined_float(exact, x))
+        return twin  # type: ignore[no-any-return]
+
+    def call(x: Any) -> Any:
+        y = fast(x)
+        if suspect(x, y):
+            return refined_float(exact, x)
+        return y
+
+    call.__name__ = getattr(fast, "__name__", "f")
+    return call
+
+
+def _recheck_array(a64: Any, out: Any, recheck: Recheck) -> Any:
+    """``out`` (the fast result on the float64 array ``a64``) with the suspect elements
+    recomputed by the accurate phase."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        mask = np.asarray(recheck.suspect(a64, out), dtype=bool) & np.isfinite(a64)
+    if not mask.any():
+        return out
+    out = np.array(out, dtype=np.float64)  # a copy: the fast result may be a view
+    out[mask] = [refined_float(recheck.exact, float(v)) for v in a64[mask]]
+    return out
+
+
+def numpy_ufunc(name: str, recheck: Recheck | None = None) -> Impl:
+    """NumPy's ufunc ``name``; float32 and float16 compute in float64 and round once (their
+    own ufunc loops are up to 2 of their ulps off), and ``recheck`` fixes suspect points."""
+
     def call(x: Any) -> Any:
         import numpy as np
 
-        return getattr(np, name)(x)
+        ufunc = getattr(np, name)
+        dtype = getattr(x, "dtype", None)
+        if dtype is None or dtype.kind != "f" or dtype.itemsize > 8:
+            return ufunc(x)  # complex, long double, object: the ufunc as it is
+        a64 = np.asarray(x, dtype=np.float64)
+        out = ufunc(a64)
+        if recheck is not None:
+            out = _recheck_array(a64, out, recheck)
+        if dtype.itemsize < 8:
+            out = np.asarray(out).astype(dtype)
+        return out if isinstance(x, np.ndarray) else np.asarray(out)[()]
 
     call.__name__ = name
     return call
@@ -189,19 +260,28 @@ def via_mpc(f: str | Callable[[Any, Any], Any]) -> Impl:
 def standard(name: str, math_f: Impl | None, cmath_f: Impl | None, mp_f: Impl,
              np_name: str | None = None, odd: bool = False, doc: str = "",
              overflows: bool = False, array_names: dict[str, str] | None = None,
-             poles: Poles | None = None) -> Generic:
+             poles: Poles | None = None, recheck: Recheck | None = None) -> Generic:
     """A generic function from the functions of math, cmath, mpmath and a NumPy ufunc
     (``np_name``, default ``name``); other array API arrays use the standard's function of
     the same name unless ``array_names`` says otherwise. ``overflows``: math raises
     OverflowError where IEEE gives a (signed, if ``odd``) inf, which is returned instead.
     ``poles``: where math raises and the ufunc gives inf, a real mpf raises too (mpmath
-    would give inf)."""
+    would give inf). ``recheck``: where the libm result may be more than 1 ulp off, it is
+    recomputed (:class:`Recheck`) on floats and float arrays alike."""
+    real = overflow_to_inf(math_f, odd) if math_f and overflows else math_f
+    if real is not None and recheck is not None:
+        unchecked = getattr(real, "unchecked", None)
+        if unchecked is not None:  # overflows: the C twins do not say so
+            real = rechecked(real, recheck)
+            real.unchecked = rechecked(unchecked, recheck)  # type: ignore[attr-defined]
+        else:
+            real = rechecked(real, recheck, getattr(math_f, "__name__", ""))
     return Generic(
         name,
-        real=overflow_to_inf(math_f, odd) if math_f and overflows else math_f,
+        real=real,
         complex=cmath_f,
         mp=mp_real(mp_f, name, poles),
-        numpy=numpy_ufunc(np_name or name),
+        numpy=numpy_ufunc(np_name or name, recheck),
         array_names={"standard": name} if array_names is None else array_names,
         doc=doc,
     )

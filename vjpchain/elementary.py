@@ -18,7 +18,7 @@ from typing import Any
 
 import mpmath
 
-from .builders import accurate, numpy_ufunc, standard, via_mpc
+from .builders import Recheck, accurate, numpy_ufunc, standard, via_mpc
 from .domain import Domain
 from .float64 import kern_alg as KA
 from .float64 import kern_exp as KE
@@ -75,9 +75,34 @@ declare(cbrt, d_cbrt, "1/(3*cbrt(x)**2)",
 
 # --- trigonometric ------------------------------------------------------------------------------
 
-sin = standard("sin", math.sin, cmath.sin, mpmath.sin)
-cos = standard("cos", math.cos, cmath.cos, mpmath.cos)
-tan = standard("tan", math.tan, cmath.tan, mpmath.tan)
+# glibc's sin, cos and tan (and NumPy's, which are the same) reduce the argument to about
+# 2**-94 absolute: at floats next to a multiple of pi/2 (6.5e20, 4.6e131, Muller's
+# 6381956970095103 * 2**797 ~ 5.3e255) a result near 0 is off by up to thousands of ulps.
+# Where the result is at least 2**-20 in size (tan: at most 2**20) that error is below
+# 2**-17 ulp, so the libm value stands; below, it is recomputed in mpmath, which reduces
+# exactly. |x| < 3 reaches no multiple of pi/2 but 0 and +-pi/2, where no reduction cancels
+# (sin(1e-300) is 1e-300), so those stay with libm except near +-pi/2.
+_TRIG_SMALL, _TRIG_LARGE = 2.0 ** -20, 2.0 ** 20
+
+
+def _sin_suspect(x: Any, y: Any) -> Any:
+    return (abs(y) < _TRIG_SMALL) & (abs(x) > 3.0)
+
+
+def _cos_suspect(x: Any, y: Any) -> Any:
+    return abs(y) < _TRIG_SMALL
+
+
+def _tan_suspect(x: Any, y: Any) -> Any:
+    return ((abs(y) < _TRIG_SMALL) & (abs(x) > 3.0)) | (abs(y) > _TRIG_LARGE)
+
+
+sin = standard("sin", math.sin, cmath.sin, mpmath.sin,
+               recheck=Recheck(_sin_suspect, lambda c, x: c.sin(x)))
+cos = standard("cos", math.cos, cmath.cos, mpmath.cos,
+               recheck=Recheck(_cos_suspect, lambda c, x: c.cos(x)))
+tan = standard("tan", math.tan, cmath.tan, mpmath.tan,
+               recheck=Recheck(_tan_suspect, lambda c, x: c.tan(x)))
 
 
 def _d_tan(x: Any) -> Any:
@@ -86,10 +111,22 @@ def _d_tan(x: Any) -> Any:
 
 d_tan = accurate("d_tan", KA.d_tan, _d_tan, doc="tan'(x) = 1 / cos(x)**2")
 
-declare(sin, cos, "cos(x)", reference=mpmath.cos)
-declare(cos, lambda x, y: -sin(x), "-sin(x)", reference=lambda x: -inctx.sin(x))
+# floats next to a multiple of pi/2 where glibc's sin, cos or tan is 5 to 2800 ulps off (found
+# per binade from the continued fraction of 2**e / (pi/2); the last is Muller's worst case
+# for argument reduction, 6381956970095103 * 2**797), with their negatives
+_NEAR_PIO2 = (
+    137487618987421.45, 6.505414335327716e+20, 6.93903236595911e+27, 5.233098936635114e+34,
+    4.577471654008661e+41, 2.4543579181664426e+76, 4.62131014986481e+131,
+    4.981445676155533e+138, 3.581482996737412e+152, 2.6357822212390815e+166,
+    1.4394937594080705e+173, 2.013953561945353e+180, 9.624763034611419e+207,
+    6.778874782198688e+290, 4.661574920075094e+304, 5.319372648326541e+255)
+_TRIG_SPECIAL = _NEAR_PIO2 + tuple(-x for x in _NEAR_PIO2) + (_HALF_PI, -_HALF_PI, 3 * _HALF_PI)
+
+declare(sin, cos, "cos(x)", reference=mpmath.cos, domain=Domain(special=_TRIG_SPECIAL))
+declare(cos, lambda x, y: -sin(x), "-sin(x)", reference=lambda x: -inctx.sin(x),
+        domain=Domain(special=_TRIG_SPECIAL))
 declare(tan, d_tan, "1/cos(x)**2", ulps=2.0, reference=lambda x: inctx.sec(x) ** 2,
-        domain=Domain(special=(_HALF_PI, -_HALF_PI, 3 * _HALF_PI, 1e22)))
+        domain=Domain(special=_TRIG_SPECIAL + (1e22,)))
 
 asin = standard("asin", math.asin, cmath.asin, mpmath.asin, "arcsin")
 acos = standard("acos", math.acos, cmath.acos, mpmath.acos, "arccos")

@@ -16,7 +16,7 @@ from typing import Any
 
 import mpmath
 
-__all__ = ["at_precision", "context_of", "in_context", "inctx"]
+__all__ = ["at_precision", "context_of", "in_context", "inctx", "refined", "refined_float"]
 
 _local = threading.local()
 
@@ -80,3 +80,40 @@ class _InContext:
 
 
 inctx: Any = _InContext()
+
+
+# Rising precision (Ziv's strategy with mpmath as the accurate phase) ---------------------------
+
+_FIRST_GUARD = 24
+_MAX_GUARD = 1 << 14  # past ~16k guard bits the result is taken as it stands
+
+
+def refined(fn: Callable[[Any, Any], Any], x: Any, bits: int) -> Any:
+    """``fn(ctx, x)`` to ``bits`` correct bits, in a private context of rising precision.
+
+    ``fn`` computes in the context it is given (``lambda c, x: c.cos(x)``). It is evaluated
+    with ``bits + g`` bits for g = 24, 48, 96, ... until two successive results agree to
+    ``bits + 2`` bits relative (or are both zero); cancellation near a zero of the function
+    (cos at the float nearest a multiple of pi/2, digamma near its roots, exp(-x*x) with a
+    rounded x*x) costs guard bits, not correctness. Agreement of two precisions is the test
+    mpmath itself uses; it is not a proof, but a cancellation that fools it would have to
+    lose the same bits at both precisions. Returns an mpf (or mpc) of the last context.
+    """
+    guard = _FIRST_GUARD
+    previous = None
+    while True:
+        ctx = at_precision(bits + guard)
+        value = fn(ctx, ctx.mpmathify(x))
+        if previous is not None:
+            if value == previous or guard >= _MAX_GUARD:
+                return value
+            if value != 0 and abs(value - previous) <= abs(value) * ctx.ldexp(1, -bits - 2):
+                return value
+        previous = value
+        guard *= 2
+
+
+def refined_float(fn: Callable[[Any, Any], Any], x: float) -> float:
+    """``fn(ctx, x)`` rounded once to the nearest float64 (:func:`refined` to 64 bits: the
+    nearest float, barring a tie within 2**-64 of its ulp)."""
+    return float(refined(fn, x, 64))
