@@ -186,7 +186,8 @@ def numpy_ufunc(name: str, recheck: Recheck | None = None) -> Impl:
 
 
 def numpy_kernel(kernel: Callable[[Any, Any], Any], formula: Impl | None,
-                 poles: Poles | None = None, name: str = "") -> Impl:
+                 poles: Poles | None = None, name: str = "",
+                 recheck: Recheck | None = None) -> Impl:
     """Run a float64 kernel elementwise; float32/16 compute in float64 and round back.
 
     Where the kernel makes a nan from a number, or the argument is one of ``poles``, NumPy's
@@ -206,6 +207,8 @@ def numpy_kernel(kernel: Callable[[Any, Any], Any], formula: Impl | None,
         with np.errstate(all="ignore"):
             out = kernel(a64, np_ops())
             pole: Any = False if poles is None else poles(a64)
+        if recheck is not None:
+            out = _recheck_array(np.where(pole, np.nan, a64), out, recheck)
         if np.any(pole):
             numpy_warning("divide", name)
         made_nan = np.isnan(out)
@@ -221,7 +224,7 @@ def numpy_kernel(kernel: Callable[[Any, Any], Any], formula: Impl | None,
 
 
 def real_kernel(kernel: Callable[[Any, Any], Any], poles: Poles | None = None,
-                name: str = "") -> Impl:
+                name: str = "", recheck: Recheck | None = None) -> Impl:
     """Run a float64 kernel on a float: a pole, or a nan made from a number, raises
     ValueError (as ``math`` does), where the NumPy path gives inf or nan."""
     name = name or kernel.__name__
@@ -233,6 +236,8 @@ def real_kernel(kernel: Callable[[Any, Any], Any], poles: Poles | None = None,
         y = kernel(x, FLOAT_OPS)
         if y != y and x == x:
             raise no_value(name, x)
+        if recheck is not None and recheck.suspect(x, y):
+            return refined_float(recheck.exact, x)
         return y
 
     call.__name__ = kernel.__name__
@@ -289,21 +294,24 @@ def standard(name: str, math_f: Impl | None, cmath_f: Impl | None, mp_f: Impl,
 
 def accurate(name: str, kernel: Callable[[Any, Any], Any], formula: Impl | None,
              mp: Impl | None = None, doc: str = "",
-             array_names: dict[str, str] | None = None, poles: Poles | None = None) -> Generic:
+             array_names: dict[str, str] | None = None, poles: Poles | None = None,
+             recheck: Recheck | None = None) -> Generic:
     """A generic function whose float64 path is an accurate kernel and others a formula.
 
     ``formula`` (written with generic functions, double-precision constants) serves complex
     numbers and complex arrays; ``mp`` (default: ``formula``) serves mpmath numbers and must
     take its constants from mpmath so that no precision is lost. At ``poles`` a float or
     real mpf raises, a NumPy array keeps the kernel's inf or nan (with a RuntimeWarning).
+    ``recheck``: where the kernel's result may be more than 1 ulp off (next to a zero of
+    the function, where its formula cancels), the accurate phase of :class:`Recheck`.
     """
     mp_impl = mp or formula
     generic = Generic(
         name,
-        real=real_kernel(kernel, poles, name),
+        real=real_kernel(kernel, poles, name, recheck),
         complex=formula,
         mp=None if mp_impl is None else mp_real(mp_impl, name, poles),
-        numpy=numpy_kernel(kernel, formula, poles, name),
+        numpy=numpy_kernel(kernel, formula, poles, name, recheck),
         array_names=array_names,
         doc=doc,
     )
