@@ -304,6 +304,11 @@ def _difference_at(primal: Callable[[Any], Any], xf: float, h: float) -> tuple[A
     total = ctx.mpf(0)
     spacing = 0.0  # the coarsest spacing of the values: subnormal values are rounded coarser
     for k, w in enumerate(weights, start=1):
+        step = ctx.mpf(k * h)
+        if ctx.mpf(xf + k * h) - xf != step or xf - ctx.mpf(xf - k * h) != step:
+            # a rounded abscissa makes the nodes uneven: the formula would be off by
+            # f' * (rounding) / h, far beyond the noise counted below (sin at 543.695)
+            raise ArithmeticError("the step's nodes are not exact floats")
         right = float(primal(xf + k * h))
         left = float(primal(xf - k * h))
         spacing = max(spacing, math.ulp(right), math.ulp(left))
@@ -322,7 +327,9 @@ def float_difference(primal: Callable[[Any], Any], xf: float) -> tuple[Any, Any]
     derivative (sin at 1e300, whose period is below the spacing of floats there), the bound
     is inf: no reference at this point.
     """
-    h = 2.0 ** -10 * (abs(xf) or 1.0)  # relative: a step past a tiny x leaves its scale
+    # relative (a step past a tiny x leaves its scale) and a power of two, so that the nodes
+    # x +- k h are exact floats wherever they can be
+    h = math.ldexp(1.0, math.frexp(abs(xf) or 1.0)[1] - 11)
     earlier: list[Any] = []
     best, best_error = _WIDE.mpf(0), _WIDE.inf
     worse = 0
@@ -331,7 +338,7 @@ def float_difference(primal: Callable[[Any], Any], xf: float) -> tuple[Any, Any]
             break
         try:
             estimate, noise = _difference_at(primal, xf, h)
-        except (ArithmeticError, ValueError):  # the step reaches past a domain edge
+        except (ArithmeticError, ValueError):  # past a domain edge, or uneven nodes
             earlier.clear()
             h /= 4
             continue
@@ -344,9 +351,28 @@ def float_difference(primal: Callable[[Any], Any], xf: float) -> tuple[Any, Any]
                 worse += 1  # past the best step: the noise grows from here on
         earlier.append(estimate)
         h /= 4
-    if not best_error <= _WIDE.mpf("1e-6") * abs(best):
+    if not best_error <= _WIDE.mpf("1e-6") * abs(best) or not _resolved_at_float_spacing(
+            primal, xf, best):
         return best, _WIDE.inf
     return best, best_error
+
+
+def _resolved_at_float_spacing(primal: Callable[[Any], Any], xf: float, slope: Any) -> bool:
+    """Whether the primal's neighbours x +- ulp(x) change as ``slope`` says (within twice,
+    plus their rounding). A function that oscillates faster than the floats are spaced
+    (sin at 4.6e218) has difference quotients that can agree at every step, by aliasing,
+    on a number that is not its derivative; its neighbours jump by O(1) instead."""
+    u = math.ulp(xf)
+    try:
+        right, left = float(primal(xf + u)), float(primal(xf - u))
+    except (ArithmeticError, ValueError):
+        return True  # at a domain edge: the step sequence above is the only evidence
+    if not (math.isfinite(right) and math.isfinite(left)):
+        return True
+    ctx = _WIDE
+    jump = abs(ctx.mpf(right) - ctx.mpf(left))
+    allowed = 4 * ctx.mpf(u) * abs(slope) + 4 * ctx.mpf(max(math.ulp(right), math.ulp(left)))
+    return bool(jump <= allowed)
 
 
 FLOAT_PRIMAL_REFERENCE = (
