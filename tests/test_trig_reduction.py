@@ -112,3 +112,25 @@ def test_refined_survives_cancellation_and_rounds_once():
     exact = WIDE.exp(-WIDE.mpf(1000.1) ** 2)
     assert abs(value - exact) <= abs(exact) * WIDE.ldexp(1, -200)
     assert refined(lambda c, v: v - v, 1.0, 64) == 0
+
+
+def test_without_the_accelerator_the_python_twins_give_the_same_answers():
+    """An install without a compiler has no vjpchain._accel: the pure-Python code runs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['vjpchain._accel'] = None\n"
+        "import vjpchain as vc, math\n"
+        "from vjpchain import builders\n"
+        "assert builders._accel is None\n"
+        "assert vc.sin.resolve(float) is not math.sin\n"
+        "x = 6381956970095103 * 2.0**797\n"
+        "print(repr(vc.val_and_grad(['sin', 'cos', 'tan'], x)))\n"
+        "print(repr(vc.val_and_grad(['sin', 'sin', 'exp'], 2.0)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    x = 6381956970095103 * 2.0**797
+    assert out[0] == repr(vc.val_and_grad(["sin", "cos", "tan"], x))
+    assert out[1] == repr((2.2013533791690376, -0.562752038662712))
