@@ -204,6 +204,10 @@ def _reference_d_sinc(x: Any) -> Any:
     return own.mpmathify((c.cospi(xe) * t - c.sinpi(xe)) / (t * xe))
 
 
+_SINC_PRIME_ZEROS = (1.4302966531242027, 2.459024032956761, 3.47088972434702,
+                     4.477408583432515, 10.49034444429462, 100.49899182227605,
+                     1000.4998987294448)
+
 sinc = accurate("sinc", KS.sinc, via_mpc("sincpi"), mp=mpmath.sincpi,
                 array_names={"torch": "special.sinc", "jax": "numpy.sinc"},
                 doc="sinc(x) = sin(pi x) / (pi x), normalized (numpy.sinc's meaning).")
@@ -228,4 +232,6 @@ declare(sinc, d_sinc, "(cos(pi*x) - sinc(x))/x", aliases=(mpmath.sincpi,),
         not_the_same=(mpmath.sinc,),  # unnormalized: sin(x)/x
         reference=_reference_d_sinc,
         sympy={"sinc": lambda sp, x: sp.sin(sp.pi * x) / (sp.pi * x)},  # normalized
-        domain=Domain(special=(1e15 + 0.5, 4503599627370495.5, 1e-8)))
+        # with the floats nearest zeros of sinc' (tan(pi x) = pi x), where its formula cancels
+        domain=Domain(special=(1e15 + 0.5, 4503599627370495.5, 1e-8) + _SINC_PRIME_ZEROS
+                      + tuple(-x for x in _SINC_PRIME_ZEROS)))
