@@ -178,10 +178,10 @@ def _erfcx_coefficients(a: Any, F: Any) -> tuple[Any, tuple[Any, ...]]:
     table = _ERFCX_NP.get(id(np))
     if table is None:
         width = max(len(r) for r in rows)
-        table = np.array([r + (0.0,) * (width - len(r)) for r in rows]).T.copy()
+        table = np.array([r + (0.0,) * (width - len(r)) for r in rows])
         _ERFCX_NP[id(np)] = table
     j = (a * 2.0 + 0.5).astype(np.intp)
-    return a - 0.5 * j, tuple(table[:, j])
+    return a - 0.5 * j, tuple(np.take(table, j, axis=0).T)  # one gather; columns are views
 
 
 def erfc(x: Any, F: Any) -> Any:
