@@ -185,6 +185,25 @@ def numpy_ufunc(name: str, recheck: Recheck | None = None) -> Impl:
     return call
 
 
+_BLOCK = 16384  # elements: a kernel's dozens of temporaries then stay in the CPU cache
+
+
+def _in_blocks(kernel: Callable[[Any, Any], Any], a64: Any) -> Any:
+    """``kernel`` on a float64 array, block by block: on a whole large array each of its
+    elementwise steps allocates a fresh array the size of the input (page faults, cache
+    misses), which costs about twice the arithmetic."""
+    import numpy as np
+
+    ops = np_ops()
+    if a64.size <= _BLOCK:
+        return kernel(a64, ops)
+    flat = a64.reshape(-1)
+    out = np.empty_like(flat)
+    for start in range(0, flat.size, _BLOCK):
+        out[start:start + _BLOCK] = kernel(flat[start:start + _BLOCK], ops)
+    return out.reshape(a64.shape)
+
+
 def numpy_kernel(kernel: Callable[[Any, Any], Any], formula: Impl | None,
                  poles: Poles | None = None, name: str = "",
                  recheck: Recheck | None = None) -> Impl:
@@ -205,7 +224,7 @@ def numpy_kernel(kernel: Callable[[Any, Any], Any], formula: Impl | None,
             return formula(x)
         a64 = a.astype(np.float64)
         with np.errstate(all="ignore"):
-            out = kernel(a64, np_ops())
+            out = _in_blocks(kernel, a64)
             pole: Any = False if poles is None else poles(a64)
         if recheck is not None:
             out = _recheck_array(np.where(pole, np.nan, a64), out, recheck)
@@ -265,14 +284,29 @@ def via_mpc(f: str | Callable[[Any, Any], Any]) -> Impl:
 def standard(name: str, math_f: Impl | None, cmath_f: Impl | None, mp_f: Impl,
              np_name: str | None = None, odd: bool = False, doc: str = "",
              overflows: bool = False, array_names: dict[str, str] | None = None,
-             poles: Poles | None = None, recheck: Recheck | None = None) -> Generic:
+             poles: Poles | None = None, recheck: Recheck | None = None,
+             kernel: Callable[[Any, Any], Any] | None = None) -> Generic:
     """A generic function from the functions of math, cmath, mpmath and a NumPy ufunc
     (``np_name``, default ``name``); other array API arrays use the standard's function of
     the same name unless ``array_names`` says otherwise. ``overflows``: math raises
     OverflowError where IEEE gives a (signed, if ``odd``) inf, which is returned instead.
     ``poles``: where math raises and the ufunc gives inf, a real mpf raises too (mpmath
     would give inf). ``recheck``: where the libm result may be more than 1 ulp off, it is
-    recomputed (:class:`Recheck`) on floats and float arrays alike."""
+    recomputed (:class:`Recheck`) on floats and float arrays alike. ``kernel``: where libm
+    (and so the ufunc) is more than 1 ulp off, an accurate float64 kernel replaces both on
+    floats and real float arrays (as in :func:`accurate`; ``math_f`` is then unused); complex
+    and long double arrays keep the ufunc."""
+    numpy = numpy_ufunc(np_name or name, recheck)
+    if kernel is not None:
+        return Generic(
+            name,
+            real=real_kernel(kernel, poles, name),
+            complex=cmath_f,
+            mp=mp_real(mp_f, name, poles),
+            numpy=numpy_kernel(kernel, numpy, poles, name),
+            array_names={"standard": name} if array_names is None else array_names,
+            doc=doc,
+        )
     real = overflow_to_inf(math_f, odd) if math_f and overflows else math_f
     if real is not None and recheck is not None:
         unchecked = getattr(real, "unchecked", None)
@@ -286,7 +320,7 @@ def standard(name: str, math_f: Impl | None, cmath_f: Impl | None, mp_f: Impl,
         real=real,
         complex=cmath_f,
         mp=mp_real(mp_f, name, poles),
-        numpy=numpy_ufunc(np_name or name, recheck),
+        numpy=numpy,
         array_names={"standard": name} if array_names is None else array_names,
         doc=doc,
     )

@@ -157,10 +157,10 @@ class Generic:
         array_formula: for other array API arrays without such a function: a formula in
             generic functions (default: ``formula``).
 
-    Other array API arrays (a PyTorch tensor, a dask array) run, in order of preference: the
-    standard's function in the array's namespace, the library's own, NumPy's implementation
-    chunk by chunk for a dask array of NumPy chunks (lazily), then the formula; else
-    UnsupportedTypeError.
+    Other array API arrays (a PyTorch tensor, a dask array) run, in order of preference:
+    NumPy's implementation chunk by chunk for a dask array of NumPy chunks (lazily; the same
+    bits as a NumPy array), the standard's function in the array's namespace, the library's
+    own, then the formula; else UnsupportedTypeError.
     """
 
     __slots__ = ("__name__", "__qualname__", "_doc", "_impls", "_cache", "formula",
@@ -273,19 +273,21 @@ def _array_api_dispatch(generic: Generic) -> Impl:
 
 def _array_api_function(generic: Generic, x: Any) -> Impl:
     name = generic.__name__
+    library = type(x).__module__.split(".")[0]
+    numpy_impl = generic._impls.get(NUMPY)
+    if library == "dask" and numpy_impl is not None and _numpy_chunks(x):
+        # before dask's own function (da.tanh runs np.tanh): the NumPy path's accurate
+        # kernels, so a dask array gets the bits a NumPy array gets
+        return _by_chunks(name, numpy_impl)
     xp = array_namespace(x)
     standard = generic.array_names.get("standard")
     if standard is not None and getattr(xp, standard, None) is not None:
         return getattr(xp, standard)  # type: ignore[no-any-return]
-    library = type(x).__module__.split(".")[0]
     top = _LIBRARY_ALIASES.get(library, library)
     own = generic.array_names.get(top)
     if own is not None:
         module, _, attribute = f"{top}.{own}".rpartition(".")
         return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
-    numpy_impl = generic._impls.get(NUMPY)
-    if library == "dask" and numpy_impl is not None and _numpy_chunks(x):
-        return _by_chunks(name, numpy_impl)
     formula = generic.array_formula or generic.formula
     if formula is not None:
         return formula

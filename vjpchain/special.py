@@ -13,11 +13,22 @@ from typing import Any
 
 import mpmath
 
-from .builders import Recheck, accurate, at_pole, mp_real, no_value, np_vectorized, via_mpc
+from .builders import (
+    Recheck,
+    accurate,
+    at_pole,
+    mp_real,
+    no_value,
+    np_vectorized,
+    numpy_kernel,
+    real_kernel,
+    via_mpc,
+)
 from .domain import Domain
 from .elementary import cos, exp, sin
 from .errors import UnsupportedTypeError
 from .float64 import kern_exp as KE
+from .float64 import kern_primal as KP
 from .float64 import kern_special as KS
 from .generic import MPF, Generic, array_namespace, at_precision
 from .mpcontext import context_of, inctx
@@ -42,8 +53,10 @@ def _d_erf_mp(x: Any) -> Any:
 erf = Generic("erf", real=math.erf, complex=via_mpc("erf"), mp=mpmath.erf,
               numpy=np_vectorized(math.erf),
               array_names={"torch": "special.erf", "jax": "scipy.special.erf"})
-erfc = Generic("erfc", real=math.erfc, complex=via_mpc("erfc"), mp=mpmath.erfc,
-               numpy=np_vectorized(math.erfc),
+# glibc's erfc is up to 2.25 ulp off for x in 1..27: a double-double kernel on floats and
+# float arrays (complex arrays go through mpmath element by element)
+erfc = Generic("erfc", real=real_kernel(KP.erfc, name="erfc"), complex=via_mpc("erfc"),
+               mp=mpmath.erfc, numpy=numpy_kernel(KP.erfc, np_vectorized(math.erfc), name="erfc"),
                array_names={"torch": "special.erfc", "jax": "scipy.special.erfc"})
 d_erf = accurate("d_erf", KE.d_erf, _d_erf, mp=_d_erf_mp, doc="erf'(x) = 2/sqrt(pi) exp(-x**2)")
 d_erfc = accurate("d_erfc", KE.d_erfc, lambda x: -_d_erf(x), mp=lambda x: -_d_erf_mp(x),

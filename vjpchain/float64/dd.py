@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 _SPLITTER = 134217729.0  # 2**27 + 1
+_RINT_MAGIC = 6755399441055744.0  # 1.5 * 2**52
 MIN_NORMAL = 2.2250738585072014e-308
 MIN_SUBNORMAL = 5e-324
 
@@ -216,9 +217,11 @@ def _exp_reduced(x: Any, xl: Any, F: Any) -> tuple[Any, Any, Any, Any, Any]:
     The error-free transformations are written out inline: this is the inner loop of every
     kernel, and on the scalar path a Python call costs as much as a dozen float operations.
     """
-    n = F.rint(x * _INV_LN2_32)
+    # rint by adding and subtracting 1.5 * 2**52 (exact for |v| < 2**51, ties to even as
+    # rint; here |v| < 2**17): on a float, F.rint costs as much as this whole reduction
+    n = (x * _INV_LN2_32 + _RINT_MAGIC) - _RINT_MAGIC
     # floor(n/32) for an integer n: (n - 15.5)/32 lies within 31/64 of it, so rint finds it
-    k = F.rint((n - 15.5) * 0.03125)
+    k = ((n - 15.5) * 0.03125 + _RINT_MAGIC) - _RINT_MAGIC
     a = x - n * _LN2_32_C1  # exact
     b = n * _LN2_32_NEG_C2  # exact
     s = a + b  # two_sum(a, b)
