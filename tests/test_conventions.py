@@ -254,7 +254,8 @@ def test_gamma_poles_raise_on_scalars_and_give_ieee_values_on_numpy(n):
         with pytest.raises(PrimitiveDomainError, match="pole"):
             vc.grad(lambda t, name=name: getattr(vc, name)(t), x)
     y, d, caught = outcome("lgamma", np.array([x, 1.5]))
-    assert y[0] == INF and math.isnan(d[0]) and y[1] == math.lgamma(1.5)
+    # lgamma(1.5) = ln(sqrt(pi)/2), correctly rounded (math.lgamma(1.5) is 2 ulps off)
+    assert y[0] == INF and math.isnan(d[0]) and y[1] == -0.12078223763524522
     assert "divide by zero encountered in lgamma" in str(caught[0].message)
     y, d, caught = outcome("digamma", np.array([x, 1.5]))
     assert math.isnan(y[0]) and d[0] == INF  # psi is -+inf on either side, psi' +inf on both

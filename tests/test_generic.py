@@ -48,7 +48,8 @@ def test_real_cube_root_of_negative_mpf():
 
 
 def test_lgamma_is_log_abs_gamma_on_the_reals():
-    assert vc.lgamma(-2.5) == math.lgamma(-2.5)
+    # log|Gamma(-2.5)| = log(15/(8 sqrt(pi))), correctly rounded; math.lgamma is 75 ulps off
+    assert vc.lgamma(-2.5) == -0.056243716497674054
     with mpmath.workdps(30):
         v = vc.lgamma(mpmath.mpf("-2.5"))
         assert isinstance(v, mpmath.mpf)

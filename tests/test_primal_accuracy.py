@@ -22,8 +22,7 @@ from vjpchain.generic import MPF
 from vjpchain.mpcontext import at_precision
 
 CTX = at_precision(200)
-# lgamma's primal is glibc's (up to ~200 ulp near its roots); another branch replaces it
-SKIP = {"lgamma"}
+SKIP: set[str] = set()  # none: lgamma has its own kernel (tests/test_gamma_accuracy.py)
 RULES = [r for r in default_registry.rules()
          if r.arity == 1 and r.derivative is not None and r.name not in SKIP]
 

@@ -18,7 +18,6 @@ from .builders import (
     accurate,
     at_pole,
     mp_real,
-    no_value,
     np_vectorized,
     numpy_kernel,
     real_kernel,
@@ -30,8 +29,8 @@ from .errors import UnsupportedTypeError
 from .float64 import kern_exp as KE
 from .float64 import kern_primal as KP
 from .float64 import kern_special as KS
-from .generic import MPF, Generic, array_namespace, at_precision
-from .mpcontext import context_of, inctx
+from .generic import MPC, MPF, Generic, array_namespace, at_precision
+from .mpcontext import context_of, inctx, refined, refined_float
 from .registry import declare
 
 __all__ = ["erf", "erfc", "lgamma", "digamma", "sinc"]
@@ -75,30 +74,79 @@ def _gamma_poles(x: Any) -> Any:
     return (x <= 0) & (x % 1 == 0)
 
 
-def _lgamma_real(x: Any) -> float:
-    """math.lgamma with the conventions: inf on overflow, a ValueError naming the pole, and
-    none at -inf, where log|Gamma| has no limit (math.lgamma gives inf, scipy -inf)."""
-    if x == -math.inf:
-        raise no_value("lgamma", x)
-    try:
-        return math.lgamma(x)
-    except OverflowError:
-        return math.inf
-    except ValueError:
-        raise at_pole("lgamma", x) from None
+def _rounded(exact: Any) -> Any:
+    """``exact(ctx, x)`` for an mpmath number x, to the precision of x's own context and
+    rounded once (:func:`vjpchain.mpcontext.refined`): mpmath's digamma, loggamma and
+    polygammas are only absolutely accurate next to their zeros, so the guard bits rise
+    until two precisions agree."""
+
+    def call(x: Any) -> Any:
+        own = context_of(x)
+        value = refined(exact, x, own.prec)
+        return own.mpf(value) if isinstance(value, MPF) else own.mpc(value)
+
+    call.__name__ = getattr(exact, "__name__", "exact")
+    return call
 
 
-def _lgamma_mp(x: Any) -> Any:
+def _lgamma_exact(c: Any, x: Any) -> Any:
     # log|Gamma(x)| on the reals (math.lgamma's meaning), the principal log-gamma off them
-    if isinstance(x, MPF):
-        return inctx.re(inctx.loggamma(x))
-    return inctx.loggamma(x)
+    return c.re(c.loggamma(x)) if isinstance(x, MPF) else c.loggamma(x)
+
+
+def _digamma_exact(c: Any, x: Any) -> Any:
+    return c.digamma(x)
+
+
+def _trigamma_exact(c: Any, x: Any) -> Any:
+    # c.psi(1, x) takes time linear in |x| on the negative axis; reflect there (DLMF 5.15.6):
+    # psi1(x) = pi**2 / sin(pi x)**2 - psi1(1 - x), which cancels by at most 1/6 (psi1 > 0)
+    if isinstance(x, MPF) and x < 0:
+        return (c.pi / c.sinpi(x)) ** 2 - c.psi(1, 1 - x)
+    return c.psi(1, x)
+
+
+def _tetragamma_exact(c: Any, x: Any) -> Any:
+    # the reflection differentiated once more: psi2(x) = psi2(1 - x) - 2 pi**3 cos/sin**3
+    # (pi x); it cancels next to the negative zeros of psi2, which refined's guard bits absorb
+    if isinstance(x, MPF) and x < 0:
+        return c.psi(2, 1 - x) - 2 * c.pi ** 3 * c.cospi(x) / c.sinpi(x) ** 3
+    return c.psi(2, x)
+
+
+def _lgamma_suspect(x: Any, y: Any) -> Any:
+    # KS.lgamma's reflection ln(pi/|sin(pi x)|) - lgamma(1 - x) carries an absolute error
+    # below 2**-67.6 for -20 < x < 0 (2**-75 of terms of size up to 130, 2**-71 from
+    # sin(pi x)): under half an ulp of y wherever |y| >= 2**-13.6, so only the neighbourhoods
+    # of lgamma's negative zeros are suspect. Below -20, |y| > 9 (no float is close enough
+    # to a pole for |Gamma| to come back up to 1); for x > 0 Taylor series cover 1 and 2.
+    return (x < 0.0) & (x > -20.0) & (abs(y) < 2.0 ** -12)
+
+
+def _digamma_suspect(x: Any, y: Any) -> Any:
+    # KS.digamma's reflection psi(1 - x) - pi cot(pi x) carries an absolute error below
+    # 2**-70 of its terms (2**-71 from sin and cos(pi x), 2**-75 from the logarithm), whose
+    # size is at most 2 |psi(1 - x)| + 6 + |y| < 80 + |y| for |x| < 2**52 (psi(1 - x) <
+    # ln(1 - x) < 37): under half an ulp of y wherever |y| >= 2**-9.7, so the neighbourhoods
+    # of the negative roots of psi are suspect (about 1e-3 of each unit interval). The
+    # positive root has a Taylor series of its own.
+    return (x < 0.0) & (abs(y) < 2.0 ** -8)
+
+
+_LGAMMA_RECHECK = Recheck(_lgamma_suspect, _lgamma_exact)
+
+
+def _lgamma_element(v: Any) -> Any:
+    """lgamma of one element of a complex or long double array (no float64 kernel)."""
+    if isinstance(v, (complex, MPC)):
+        return complex(at_precision(53).loggamma(v))
+    return lgamma(float(v))
 
 
 def _tetragamma_float(x: Any) -> Any:
     if _gamma_poles(x):
         raise at_pole("tetragamma", x)
-    return float(at_precision(80).psi(2, x))  # a private context: mp stays untouched
+    return refined_float(_tetragamma_exact, x)  # private contexts: mp stays untouched
 
 
 def _trigamma_formula(x: Any) -> Any:
@@ -135,40 +183,66 @@ def _trigamma_array(x: Any) -> Any:
     return xp.where(negative, reflected, total)
 
 
+def _reference_digamma(x: Any) -> Any:
+    # mpmath's digamma is accurate only absolutely next to its roots: rising precision
+    return refined(_digamma_exact, x, context_of(x).prec)
+
+
 def _reference_trigamma(x: Any) -> Any:
-    # inctx.psi(1, x) is very slow far out on the negative axis; reflect there:
-    # psi1(x) + psi1(1 - x) = pi**2 / sin(pi x)**2
-    if x < 0:
-        return (context_of(x).pi / inctx.sinpi(x)) ** 2 - inctx.psi(1, 1 - x)
-    return inctx.psi(1, x)
+    return refined(_trigamma_exact, x, context_of(x).prec)
 
 
-lgamma = Generic("lgamma", real=_lgamma_real, complex=via_mpc("loggamma"),
-                 mp=mp_real(_lgamma_mp, "lgamma", _gamma_poles),
-                 numpy=np_vectorized(_lgamma_real, _gamma_poles, "lgamma"),
-                 array_names={"torch": "special.gammaln", "jax": "scipy.special.gammaln"})
-digamma = accurate("digamma", KS.digamma, via_mpc("digamma"), mp=mpmath.digamma,
-                   poles=_gamma_poles,
+lgamma = Generic("lgamma", real=real_kernel(KS.lgamma, _gamma_poles, "lgamma", _LGAMMA_RECHECK),
+                 complex=via_mpc("loggamma"),
+                 mp=mp_real(_rounded(_lgamma_exact), "lgamma", _gamma_poles),
+                 numpy=numpy_kernel(KS.lgamma, np_vectorized(_lgamma_element), _gamma_poles,
+                                    "lgamma", _LGAMMA_RECHECK),
+                 array_names={"torch": "special.gammaln", "jax": "scipy.special.gammaln"},
+                 doc="lgamma(x) = log|Gamma(x)| (math.lgamma's meaning).")
+digamma = accurate("digamma", KS.digamma, via_mpc("digamma"), mp=_rounded(_digamma_exact),
+                   poles=_gamma_poles, recheck=Recheck(_digamma_suspect, _digamma_exact),
                    array_names={"torch": "special.digamma", "jax": "scipy.special.digamma"},
                    doc="digamma(x) = d/dx lgamma(x).")
 digamma.formula = None  # a registered primitive: its rule applies
 trigamma = accurate("trigamma", KS.trigamma, via_mpc(lambda ctx, z: ctx.psi(1, z)),
-                    mp=lambda x: inctx.psi(1, x), poles=_gamma_poles,
+                    mp=_rounded(_trigamma_exact), poles=_gamma_poles,
                     doc="trigamma(x) = digamma'(x)")
 trigamma.formula = _trigamma_formula
 trigamma.array_formula = _trigamma_array
 tetragamma = Generic("tetragamma", real=_tetragamma_float,
-                     mp=mp_real(lambda x: inctx.psi(2, x), "tetragamma", _gamma_poles),
+                     mp=mp_real(_rounded(_tetragamma_exact), "tetragamma", _gamma_poles),
                      complex=via_mpc(lambda ctx, z: ctx.psi(2, z)),
                      numpy=np_vectorized(_tetragamma_float),
                      doc="tetragamma(x) = trigamma'(x) (through mpmath: for dual numbers)")
 
-declare(lgamma, digamma, "digamma(x)", aliases=("gammaln",), reference=mpmath.digamma,
+# the zeros of lgamma and the roots of psi in (-20, 3], as floats (tests/test_gamma_accuracy.py
+# recomputes them): where the reflection formulas cancel
+LGAMMA_ZEROS = (1.0, 2.0, -2.4570247382208006, -2.7476826467274127, -3.14358088834998,
+                -3.955294284858598, -4.039361839740537, -4.991544640560048,
+                -5.0082181683225935, -5.998607480080875, -6.001385294453155,
+                -6.999801507890638, -7.000198333407325, -7.999975197095821,
+                -8.000024800270682, -8.999997244250977, -9.000002755714823,
+                -9.99999972442663, -10.000000275573013, -10.99999997494789,
+                -11.000000025052106, -11.999999997912324, -12.000000002087676,
+                -12.99999999983941, -13.00000000016059, -13.99999999998853,
+                -14.00000000001147, -14.999999999999236, -15.000000000000764,
+                -15.999999999999952, -16.000000000000046, -16.999999999999996,
+                -17.000000000000004)
+DIGAMMA_ROOTS = (1.4616321449683622, -0.5040830082644554, -1.5734984731623904,
+                 -2.6107208684441447, -3.635293366436901, -4.653237761743142,
+                 -5.6671624415568855, -6.678418213073427, -7.687788325031626,
+                 -8.695764163816401, -9.702672540001863, -10.708740838254144,
+                 -11.714133061228955, -12.718971025749207, -13.723347457363827,
+                 -14.727334416018529, -15.730988906332882, -16.734356723955734,
+                 -17.73747515997759, -18.7403749447801, -19.74308167259022)
+
+declare(lgamma, digamma, "digamma(x)", aliases=("gammaln",), reference=_reference_digamma,
         sympy={"lgamma": lambda sp, x: sp.loggamma(x)},
-        domain=Domain(excluded_integers_below=0.0))
+        domain=Domain(excluded_integers_below=0.0, special=DIGAMMA_ROOTS + LGAMMA_ZEROS))
 declare(digamma, trigamma, "trigamma(x)", aliases=("psi",), reference=_reference_trigamma,
         sympy={"trigamma": lambda sp, x: sp.polygamma(1, x)},
-        domain=Domain(excluded_integers_below=0.0))
+        domain=Domain(excluded_integers_below=0.0,
+                      special=DIGAMMA_ROOTS + (-1e6 - 0.5, -1e15 - 0.5)))
 
 # --- the normalized sinc -------------------------------------------------------------------------
 
