@@ -17,6 +17,7 @@ from .builders import accurate, at_pole, mp_real, no_value, np_vectorized, via_m
 from .domain import Domain
 from .elementary import cos, exp, sin
 from .errors import UnsupportedTypeError
+from .float64 import kern_complex as KC
 from .float64 import kern_exp as KE
 from .float64 import kern_special as KS
 from .generic import MPF, Generic, array_namespace, at_precision
@@ -42,11 +43,20 @@ def _d_erf_mp(x: Any) -> Any:
 erf = Generic("erf", real=math.erf, complex=via_mpc("erf"), mp=mpmath.erf,
               numpy=np_vectorized(math.erf),
               array_names={"torch": "special.erf", "jax": "scipy.special.erf"})
-erfc = Generic("erfc", real=math.erfc, complex=via_mpc("erfc"), mp=mpmath.erfc,
+def _erfc_complex(ctx: Any, z: Any) -> Any:
+    try:
+        return ctx.erfc(z)
+    except OverflowError:  # mpmath's series check fails far out (|z| ~ 1e154): erfc ~ 0
+        return 1 - ctx.erf(z)
+
+
+erfc = Generic("erfc", real=math.erfc, complex=via_mpc(_erfc_complex), mp=mpmath.erfc,
                numpy=np_vectorized(math.erfc),
                array_names={"torch": "special.erfc", "jax": "scipy.special.erfc"})
-d_erf = accurate("d_erf", KE.d_erf, _d_erf, mp=_d_erf_mp, doc="erf'(x) = 2/sqrt(pi) exp(-x**2)")
+d_erf = accurate("d_erf", KE.d_erf, _d_erf, mp=_d_erf_mp, complex=KC.d_erf,
+                 doc="erf'(x) = 2/sqrt(pi) exp(-x**2)")
 d_erfc = accurate("d_erfc", KE.d_erfc, lambda x: -_d_erf(x), mp=lambda x: -_d_erf_mp(x),
+                  complex=lambda z: -KC.d_erf(z),
                   doc="erfc'(x) = -2/sqrt(pi) exp(-x**2)")
 
 declare(erf, d_erf, "2/sqrt(pi)*exp(-x**2)", reference=_d_erf_mp,
@@ -125,7 +135,7 @@ def _trigamma_array(x: Any) -> Any:
 def _reference_trigamma(x: Any) -> Any:
     # inctx.psi(1, x) is very slow far out on the negative axis; reflect there:
     # psi1(x) + psi1(1 - x) = pi**2 / sin(pi x)**2
-    if x < 0:
+    if inctx.re(x) < 0:
         return (context_of(x).pi / inctx.sinpi(x)) ** 2 - inctx.psi(1, 1 - x)
     return inctx.psi(1, x)
 
@@ -140,6 +150,7 @@ digamma = accurate("digamma", KS.digamma, via_mpc("digamma"), mp=mpmath.digamma,
                    doc="digamma(x) = d/dx lgamma(x).")
 digamma.formula = None  # a registered primitive: its rule applies
 trigamma = accurate("trigamma", KS.trigamma, via_mpc(lambda ctx, z: ctx.psi(1, z)),
+                    complex=KC.trigamma,
                     mp=lambda x: inctx.psi(1, x), poles=_gamma_poles,
                     doc="trigamma(x) = digamma'(x)")
 trigamma.formula = _trigamma_formula
@@ -208,7 +219,8 @@ sinc = accurate("sinc", KS.sinc, via_mpc("sincpi"), mp=mpmath.sincpi,
                 array_names={"torch": "special.sinc", "jax": "numpy.sinc"},
                 doc="sinc(x) = sin(pi x) / (pi x), normalized (numpy.sinc's meaning).")
 sinc.formula = None  # a registered primitive: its rule applies
-d_sinc = accurate("d_sinc", KS.d_sinc, via_mpc(_d_sinc_complex), mp=_d_sinc_mp,
+d_sinc = accurate("d_sinc", KS.d_sinc, via_mpc(_d_sinc_complex, overflow_raises=True),
+                  mp=_d_sinc_mp,
                   doc="sinc'(x) = (cos(pi x) - sinc(x)) / x")
 d_sinc.formula = _d_sinc_formula
 
