@@ -263,22 +263,49 @@ def real_kernel(kernel: Callable[[Any, Any], Any], poles: Poles | None = None,
     return call
 
 
-def via_mpc(f: str | Callable[[Any, Any], Any]) -> Impl:
+def via_mpc(f: str | Callable[[Any, Any], Any], prec: int = 53,
+            overflow_raises: bool = False) -> Impl:
     """A complex implementation through mpmath at double precision (cmath lacks it).
 
     ``f`` names an mpmath function (a method of every context, such as ``"expm1"``), or is a
-    function ``(ctx, z)`` of a context and an mpc. It runs in a private 53-bit context:
-    mpmath.workprec would set the global context's precision, under other threads too.
+    function ``(ctx, z)`` of a context and an mpc. It runs in a private ``prec``-bit context
+    (more than 53 for guard bits, rounded once at the end): mpmath.workprec would set the
+    global context's precision, under other threads too. ``overflow_raises``: a result beyond
+    float64 raises OverflowError (as cmath.exp does) instead of becoming inf.
+
+    The functions are real on the real axis, f(conj z) = conj f(z), with any branch cut on
+    it; mpmath has no signed zeros, so a -0.0 imaginary part is taken as cmath does: the
+    value on the lower side, conj f(conj z) (``log1p(-3 - 0j)`` has imaginary part -pi).
     """
     name = f if isinstance(f, str) else None
 
     def call(z: complex) -> complex:
-        ctx = at_precision(53)
+        if z.imag == 0 and math.copysign(1.0, z.imag) < 0:
+            return on_upper_side(z.conjugate()).conjugate()
+        return on_upper_side(z)
+
+    def on_upper_side(z: complex) -> complex:
+        ctx = at_precision(prec)
         if name is not None:
-            return complex(getattr(ctx, name)(ctx.mpc(z)))
-        return complex(f(ctx, ctx.mpc(z)))  # type: ignore[operator]
+            w = getattr(ctx, name)(ctx.mpc(z))
+        else:
+            w = f(ctx, ctx.mpc(z))  # type: ignore[operator]
+        out = complex(_to_float(ctx, ctx.re(w)), _to_float(ctx, ctx.im(w)))
+        finite = math.isfinite(out.real) and math.isfinite(out.imag)
+        if overflow_raises and ctx.isfinite(w) and not finite:
+            raise OverflowError(f"{getattr(f, '__name__', f)} overflows at {z!r}, as cmath "
+                                "raises for exp")
+        return out
 
     return call
+
+
+def _to_float(ctx: Any, v: Any) -> float:
+    """float(v), and a signed 0.0 far below the subnormals (mpmath's conversion raises
+    OverflowError on an exponent that large)."""
+    if v and ctx.isfinite(v) and ctx.mag(v) < -1100:
+        return math.copysign(0.0, float(ctx.sign(v)))
+    return float(v)
 
 
 def standard(name: str, math_f: Impl | None, cmath_f: Impl | None, mp_f: Impl,
@@ -329,21 +356,24 @@ def standard(name: str, math_f: Impl | None, cmath_f: Impl | None, mp_f: Impl,
 def accurate(name: str, kernel: Callable[[Any, Any], Any], formula: Impl | None,
              mp: Impl | None = None, doc: str = "",
              array_names: dict[str, str] | None = None, poles: Poles | None = None,
-             recheck: Recheck | None = None) -> Generic:
+             recheck: Recheck | None = None,
+             complex: Impl | None = None) -> Generic:
     """A generic function whose float64 path is an accurate kernel and others a formula.
 
     ``formula`` (written with generic functions, double-precision constants) serves complex
-    numbers and complex arrays; ``mp`` (default: ``formula``) serves mpmath numbers and must
-    take its constants from mpmath so that no precision is lost. At ``poles`` a float or
-    real mpf raises, a NumPy array keeps the kernel's inf or nan (with a RuntimeWarning).
-    ``recheck``: where the kernel's result may be more than 1 ulp off (next to a zero of
-    the function, where its formula cancels), the accurate phase of :class:`Recheck`.
+    arrays, and Python complex numbers unless ``complex`` (an accurate kernel for them, from
+    ``float64/kern_complex.py``) is given; ``mp`` (default: ``formula``) serves mpmath
+    numbers and must take its constants from mpmath so that no precision is lost. At
+    ``poles`` a float or real mpf raises, a NumPy array keeps the kernel's inf or nan (with a
+    RuntimeWarning). ``recheck``: where the kernel's result may be more than 1 ulp off (next
+    to a zero of the function, where its formula cancels), the accurate phase of
+    :class:`Recheck`.
     """
     mp_impl = mp or formula
     generic = Generic(
         name,
         real=real_kernel(kernel, poles, name, recheck),
-        complex=formula,
+        complex=complex or formula,
         mp=None if mp_impl is None else mp_real(mp_impl, name, poles),
         numpy=numpy_kernel(kernel, formula, poles, name, recheck),
         array_names=array_names,

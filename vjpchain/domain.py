@@ -21,6 +21,7 @@ class Domain:
         include_lo, include_hi: whether each finite end is itself in the domain.
         special: extra points worth checking (near singularities, overflow edges).
         excluded: points inside the interval that are not in the domain (poles).
+        complex_special: complex points worth checking (the complex sweep adds them).
     """
 
     lo: float = -math.inf
@@ -30,6 +31,7 @@ class Domain:
     special: tuple[float, ...] = ()
     excluded: tuple[float, ...] = field(default=())
     excluded_integers_below: float | None = None
+    complex_special: tuple[complex, ...] = ()
 
     def __contains__(self, x: object) -> bool:
         if not isinstance(x, (int, float)) or math.isnan(x):

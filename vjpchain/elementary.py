@@ -21,6 +21,7 @@ import mpmath
 from .builders import Recheck, accurate, numpy_ufunc, standard, via_mpc
 from .domain import Domain
 from .float64 import kern_alg as KA
+from .float64 import kern_complex as KC
 from .float64 import kern_exp as KE
 from .float64 import kern_primal as KP
 from .generic import MPF, Generic, is_complex_array, unbox
@@ -72,7 +73,7 @@ d_cbrt = accurate("d_cbrt", KA.d_cbrt, lambda x: over(1, 3 * cbrt(x) ** 2),
 declare(sqrt, d_sqrt, "1/(2*sqrt(x))", domain=Domain(0.0, include_lo=True),
         reference=lambda x: 1 / (2 * inctx.sqrt(x)) if x else context_of(x).inf)
 declare(cbrt, d_cbrt, "1/(3*cbrt(x)**2)",
-        reference=lambda x: 1 / (3 * inctx.cbrt(abs(x)) ** 2) if x else context_of(x).inf,
+        reference=lambda x: 1 / (3 * _cbrt_mp(x) ** 2) if x else context_of(x).inf,
         sympy={"cbrt": lambda sp, x: sp.real_root(x, 3)})
 
 # --- trigonometric ------------------------------------------------------------------------------
@@ -111,7 +112,7 @@ def _d_tan(x: Any) -> Any:
     return 1 / cos(x) ** 2
 
 
-d_tan = accurate("d_tan", KA.d_tan, _d_tan, doc="tan'(x) = 1 / cos(x)**2")
+d_tan = accurate("d_tan", KA.d_tan, _d_tan, complex=KC.d_tan, doc="tan'(x) = 1 / cos(x)**2")
 
 # floats next to a multiple of pi/2 where glibc's sin, cos or tan is 5 to 2800 ulps off (found
 # per binade from the continued fraction of 2**e / (pi/2); the last is Muller's worst case
@@ -148,12 +149,16 @@ def _d_atan(x: Any) -> Any:
 
 
 def _reference_d_asin(x: Any) -> Any:
-    return 1 / inctx.sqrt((1 - x) * (1 + x)) if abs(x) != 1 else context_of(x).inf
+    # also the principal branch's for complex x: sqrt((1 - x)(1 + x)) has asin's cuts
+    return 1 / inctx.sqrt((1 - x) * (1 + x)) if x != 1 and x != -1 else context_of(x).inf
 
 
-d_asin = accurate("d_asin", KA.d_asin, _d_asin, doc="asin'(x) = 1 / sqrt(1 - x**2)")
-d_acos = accurate("d_acos", KA.d_acos, _d_acos, doc="acos'(x) = -1 / sqrt(1 - x**2)")
-d_atan = accurate("d_atan", KA.d_atan, _d_atan, doc="atan'(x) = 1 / (1 + x**2)")
+d_asin = accurate("d_asin", KA.d_asin, _d_asin, complex=KC.d_asin,
+                  doc="asin'(x) = 1 / sqrt(1 - x**2)")
+d_acos = accurate("d_acos", KA.d_acos, _d_acos, complex=KC.d_acos,
+                  doc="acos'(x) = -1 / sqrt(1 - x**2)")
+d_atan = accurate("d_atan", KA.d_atan, _d_atan, complex=KC.d_atan,
+                  doc="atan'(x) = 1 / (1 + x**2)")
 
 declare(asin, d_asin, "1/sqrt(1 - x**2)", aliases=("arcsin",), reference=_reference_d_asin,
         domain=Domain(-1.0, 1.0, True, True))
@@ -166,7 +171,7 @@ declare(atan, d_atan, "1/(1 + x**2)", aliases=("arctan",),
 
 exp = standard("exp", math.exp, cmath.exp, mpmath.exp, overflows=True)
 expm1 = standard("expm1", math.expm1, via_mpc("expm1"), mpmath.expm1, overflows=True)
-exp2 = standard("exp2", math.exp2, lambda z: cmath.exp(z * _LN2),
+exp2 = standard("exp2", math.exp2, KC.exp2,
                 lambda x: inctx.power(2, x), overflows=True,
                 array_names={"standard": "exp2", "torch": "exp2"})
 
@@ -176,6 +181,7 @@ def _d_exp2(x: Any) -> Any:
 
 
 d_exp2 = accurate("d_exp2", KE.d_exp2, _d_exp2, mp=lambda x: context_of(x).ln2 * inctx.power(2, x),
+                  complex=KC.d_exp2,
                   doc="exp2'(x) = ln 2 * 2**x")
 
 declare(exp, OUTPUT, "exp(x)", reference=mpmath.exp,
@@ -211,7 +217,7 @@ log1p = standard("log1p", math.log1p, via_mpc("log1p"), mpmath.log1p, poles=_at_
 d_log = accurate("d_log", KA.d_log, lambda x: over(1, x), doc="log'(x) = 1 / x")
 d_log2 = accurate("d_log2", KA.d_log2, lambda x: 1 / (x * _LN2),
                   mp=lambda x: over(1, x * context_of(x).ln2), doc="log2'(x) = 1 / (x ln 2)")
-d_log10 = accurate("d_log10", KA.d_log10, lambda x: 1 / (x * _LN10),
+d_log10 = accurate("d_log10", KA.d_log10, lambda x: 1 / (x * _LN10), complex=KC.d_log10,
                    mp=lambda x: over(1, x * context_of(x).ln10), doc="log10'(x) = 1 / (x ln 10)")
 d_log1p = accurate("d_log1p", KA.d_log1p, lambda x: 1 / (1 + x), doc="log1p'(x) = 1 / (1 + x)")
 
@@ -234,7 +240,8 @@ tanh = standard("tanh", math.tanh, cmath.tanh, mpmath.tanh, kernel=KP.tanh)
 
 d_sinh = accurate("d_sinh", KE.d_sinh, cosh, doc="sinh'(x) = cosh(x)")
 d_cosh = accurate("d_cosh", KE.d_cosh, sinh, doc="cosh'(x) = sinh(x)")
-d_tanh = accurate("d_tanh", KE.d_tanh, lambda x: 1 / cosh(x) ** 2, doc="tanh'(x) = sech(x)**2")
+d_tanh = accurate("d_tanh", KE.d_tanh, lambda x: 1 / cosh(x) ** 2, complex=KC.d_tanh,
+                  doc="tanh'(x) = sech(x)**2")
 
 declare(sinh, d_sinh, "cosh(x)", reference=mpmath.cosh,
         domain=Domain(-_COSH_MAX, _COSH_MAX, True, True))
@@ -249,19 +256,23 @@ acosh = standard("acosh", math.acosh, cmath.acosh, mpmath.acosh, "arccosh")
 atanh = standard("atanh", math.atanh, cmath.atanh, mpmath.atanh, "arctanh",
                  poles=_at_plus_minus_one, kernel=KP.atanh)
 
-d_asinh = accurate("d_asinh", KA.d_asinh, lambda x: 1 / sqrt(1 + x * x),
+d_asinh = accurate("d_asinh", KA.d_asinh, lambda x: 1 / sqrt(1 + x * x), complex=KC.d_asinh,
                    doc="asinh'(x) = 1 / sqrt(1 + x**2)")
 # the principal branch's derivative; sqrt(x - 1) * sqrt(x + 1), not sqrt(x*x - 1)
 d_acosh = accurate("d_acosh", KA.d_acosh, lambda x: over(1, sqrt(x - 1) * sqrt(x + 1)),
+                   complex=KC.d_acosh,
                    doc="acosh'(x) = 1 / sqrt(x**2 - 1)")
 d_atanh = accurate("d_atanh", KA.d_atanh, lambda x: over(1, (1 - x) * (1 + x)),
+                   complex=KC.d_atanh,
                    doc="atanh'(x) = 1 / (1 - x**2)")
 
 declare(asinh, d_asinh, "1/sqrt(1 + x**2)", aliases=("arcsinh",),
         reference=lambda x: 1 / inctx.sqrt(1 + x * x),
         domain=Domain(special=(1e200, -1e200, 1.34e154)))
 declare(acosh, d_acosh, "1/sqrt(x**2 - 1)", aliases=("arccosh",),
-        reference=lambda x: 1 / inctx.sqrt((x - 1) * (x + 1)) if x != 1 else context_of(x).inf,
+        # sqrt(x - 1) sqrt(x + 1), not sqrt(x*x - 1): the principal branch's for complex x
+        reference=lambda x: (1 / (inctx.sqrt(x - 1) * inctx.sqrt(x + 1)) if x != 1 and x != -1
+                             else context_of(x).inf),
         domain=Domain(1.0, include_lo=True, special=(1e300,)))
 declare(atanh, d_atanh, "1/(1 - x**2)", aliases=("arctanh",),
         reference=lambda x: 1 / ((1 - x) * (1 + x)), domain=Domain(-1.0, 1.0))
@@ -298,14 +309,17 @@ def _d_sigmoid_mp(x: Any) -> Any:
     return _d_sigmoid(inctx.fabs(x) if isinstance(x, MPF) else x)
 
 
-sigmoid = accurate("sigmoid", KE.sigmoid, _sigmoid_formula, mp=_sigmoid_mp,
+sigmoid = accurate("sigmoid", KE.sigmoid, _sigmoid_formula, mp=_sigmoid_mp, complex=KC.sigmoid,
                    array_names={"torch": "special.expit", "jax": "nn.sigmoid"},
                    doc="sigmoid(x) = 1 / (1 + exp(-x)), the logistic function.")
 softplus = accurate("softplus", KE.softplus, _softplus_formula, mp=_softplus_mp,
+                    complex=KC.softplus,
                     doc="softplus(x) = log(1 + exp(x)).")
 d_sigmoid = accurate("d_sigmoid", KE.d_sigmoid, _d_sigmoid, mp=_d_sigmoid_mp,
+                     complex=KC.d_sigmoid,
                      doc="sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x))")
 d_softplus = accurate("d_softplus", KE.d_softplus, _sigmoid_formula, mp=_sigmoid_mp,
+                      complex=KC.sigmoid,
                       doc="softplus'(x) = sigmoid(x)")
 
 
@@ -385,6 +399,7 @@ reciprocal = Generic("reciprocal", real=lambda x: 1.0 / x, complex=lambda z: 1 /
                      array_names={"torch": "reciprocal", "jax": "numpy.reciprocal"},
                      doc="1 / x")
 d_reciprocal = accurate("d_reciprocal", KA.d_reciprocal, lambda x: -1 / (x * x),
+                        complex=KC.d_reciprocal,
                         doc="reciprocal'(x) = -1 / x**2")
 
 declare(absolute, sign, "sign(x)", reference=mpmath.sign,

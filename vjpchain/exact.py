@@ -7,8 +7,10 @@ built on these are in :mod:`vjpchain.reference`.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable, Iterator, Mapping
+import random
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import mpmath
@@ -21,13 +23,15 @@ __all__ = [
     "digits", "evaluate", "ulp_error", "float_ulp", "REFERENCE_DERIVATIVES",
     "reference_derivative", "sweep_ulps", "rule_reference", "excused_near_zero",
     "diff_reference", "diff_estimate", "DiffReference", "reference_for", "float_difference",
-    "float_primal_reference",
+    "float_primal_reference", "complex_reference", "complex_ulp_error",
+    "complex_sweep_points", "complex_derivative_error",
     "FLOAT_PRIMAL_REFERENCE", "FLOAT_PRIMAL_RESOLUTION",
 ]
 
 # Every evaluation here runs in a private context (mpcontext.at_precision): a check never
 # changes the precision of mpmath's global context, which other threads may be using.
 _WIDE = at_precision(256)
+_NARROW = at_precision(128)
 _MAX = _WIDE.mpf(1.7976931348623157e308)
 # the smallest magnitude that rounds to inf in float64: (2 - 2**-53) * 2**1023
 _OVERFLOW = (2 - _WIDE.mpf(2) ** -53) * _WIDE.mpf(2) ** 1023
@@ -394,3 +398,173 @@ def reference_for(rule: Any, probe: float) -> tuple[Callable[[Any], Any], str]:
     if _mp_capable(rule.primal, probe):
         return DiffReference(rule.primal), "mpmath.diff of the primal in mpmath"
     return (float_primal_reference(rule.primal), FLOAT_PRIMAL_REFERENCE)
+
+
+# --- complex derivatives ------------------------------------------------------------------------
+
+# how far a reference steps off a branch cut, relative to min(|z|, 1), to the side the
+# signed zero of a float64 point on the cut names (mpmath has no signed zeros): far below
+# the 2**-53 resolution of the point, far above the reference's own precision
+_CUT_STEP = 2.0 ** -160
+
+
+def complex_reference(rule: Any, z: complex, prec: int = 256) -> Any:
+    """The exact derivative of ``rule`` at the complex float ``z``, as an mpc, from the
+    declaration's mpmath reference (``Rule.reference``).
+
+    Branch cuts follow cmath's convention with signed zeros: a point on a cut (a zero real or
+    imaginary part) gets the derivative of the side its zero's sign names, as ``cmath.asin``
+    does for its value; the reference is evaluated ``2**-160 min(|z|, 1)`` off the axis on
+    that side. The precision grows with the exponent of ``|z|`` (``tan(1e300j)`` needs
+    ``1e300`` reduced modulo pi to 256 bits). Raises what the reference raises at a
+    singularity (ZeroDivisionError, ValueError), or returns an infinite or nan mpc there.
+    """
+    z = complex(z)
+    big = max(abs(z.real), abs(z.imag))
+    bits = math.frexp(big)[1] if big and math.isfinite(big) else 0
+    ctx = at_precision(prec + max(0, bits))
+    re, im = ctx.mpf(z.real), ctx.mpf(z.imag)
+    assert rule.reference is not None, f"{rule.name} declares no reference"
+    at = ctx.mpc(re, im)
+    if z.real != 0 and z.imag != 0:
+        return evaluate(rule.reference, ctx, at)
+    value = evaluate(rule.reference, ctx, at)
+    if not (ctx.isfinite(value.real) and ctx.isfinite(value.imag)):
+        return value  # a singularity on the axis (asin' at 1) is one: no stepping off it
+    step = ctx.mpf(min(big, 1.0) or 1.0) * _CUT_STEP
+    off = ctx.mpc(0, step) if z.imag == 0 else ctx.mpc(step, 0)
+    if not _across_a_cut(rule, ctx, at - off, at + off):
+        return value
+    if z.imag == 0:
+        im = math.copysign(1.0, z.imag) * step
+    if z.real == 0:
+        re = math.copysign(1.0, z.real) * step
+    return evaluate(rule.reference, ctx, ctx.mpc(re, im))
+
+
+def _across_a_cut(rule: Any, ctx: Any, a: Any, b: Any) -> bool:
+    """Whether mpmath's primal jumps between the close points a and b: a branch cut lies
+    between them (elsewhere they differ by about |b - a| |f'|, far below 2**-100 |f|)."""
+    try:
+        fa, fb = rule.primal(a), rule.primal(b)
+    except (ValueError, ZeroDivisionError, ArithmeticError):
+        return True
+    return bool(abs(fa - fb) > ctx.mpf(2) ** -100 * (abs(fa) + abs(fb)) + 4 * abs(b - a) * (
+        1 + abs(fa) + abs(fb)))
+
+
+def complex_ulp_error(computed: complex, exact: Any) -> float:
+    """Normwise error of a complex float result in ULPs: ``|computed - exact|`` over the
+    float64 spacing at ``|exact|``. Where a part of ``exact`` overflows float64, a result
+    with inf of the same sign in that part counts as exact; any other inf or nan as an
+    infinite error."""
+    computed = complex(computed)
+    parts = ((computed.real, exact.real), (computed.imag, exact.imag))
+    if any(abs(e) >= _OVERFLOW for _, e in parts):
+        ok = all(math.isinf(c) and (c > 0) == (e > 0) for c, e in parts if abs(e) >= _OVERFLOW)
+        return 0.0 if ok else math.inf
+    if any(not math.isfinite(c) for c, _ in parts):
+        return math.inf
+    ctx = _NARROW  # the error needs a few digits; the exact value's rounding to 128 bits
+    exact = ctx.mpc(exact)  # is 2**-75 of an ulp
+    error = abs(ctx.mpc(computed) - exact)
+    return float(error / float_ulp(abs(exact)))
+
+
+def complex_derivative_error(rule: Any, z: complex, chain: bool = False) -> tuple[float, str]:
+    """The normwise error in ULPs of ``rule``'s derivative at the complex float ``z``
+    (``rule.derivative(z, rule.primal(z))``, or with ``chain`` the chain path
+    ``val_and_grad([rule.name], z)``), and what was computed.
+
+    Where the exact derivative is infinite or undefined, an exception or an inf part counts
+    as right (error 0); where it overflows float64, an OverflowError or an inf of the right
+    sign does. Any other exception, and a nan, count as an infinite error.
+    """
+    from .transforms import val_and_grad
+
+    exact, singular = _sided_exact(rule, z.real, z.imag, math.copysign(1.0, z.real),
+                                   math.copysign(1.0, z.imag))
+    try:
+        if chain:
+            d = complex(val_and_grad([rule.name], z)[1])
+        else:
+            d = complex(rule.derivative(z, rule.primal(z)))
+    except Exception as e:  # noqa: BLE001 - any exception is a finding
+        if singular:
+            return 0.0, f"singular: {type(e).__name__}"
+        overflow = isinstance(e, OverflowError) or isinstance(e.__cause__, OverflowError)
+        if overflow and max(abs(exact.real), abs(exact.imag)) >= _OVERFLOW:
+            return 0.0, "overflow: OverflowError"
+        return math.inf, f"raised {e!r:.80}"
+    if singular:
+        if math.isinf(d.real) or math.isinf(d.imag):
+            return 0.0, f"singular: {d!r}"
+        return math.inf, f"singular, got {d!r}"
+    return complex_ulp_error(d, exact), repr(d)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sided_exact(rule: Any, re: float, im: float, re_sign: float,
+                 im_sign: float) -> tuple[Any, bool]:
+    """(the reference, whether it is infinite or undefined) at complex(re, im); the signs
+    are part of the cache key, as -0.0 == 0.0."""
+    z = complex(math.copysign(re, re_sign), math.copysign(im, im_sign))
+    try:
+        exact = complex_reference(rule, z)
+    except (ZeroDivisionError, ValueError):
+        return None, True
+    return exact, not (mpmath.isfinite(exact.real) and mpmath.isfinite(exact.imag))
+
+
+def complex_sweep_points(n_random: int = 200, seed: int = 0,
+                         special: Iterable[complex] = (), decades: int = 30) -> list[complex]:
+    """Complex float64 points for an accuracy sweep: magnitudes from 1e-300 to 1e300 at a
+    few dozen binades, each on the four half-axes with both signed zeros, just off the axes,
+    and in every quadrant; then the points where formulas tend to fail (next to +-1, +-i,
+    the poles of tan and sigmoid, 0, the overflow edges of z*z), ``special`` and
+    ``n_random`` log-uniform random points. ``decades``: the step between the magnitudes of
+    the regular grid (powers of ten)."""
+    radii = [10.0 ** k for k in range(-300, 301, decades)]
+    radii += [1e-8, 1e-3, 0.1, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 10.0, 30.0, 100.0, 1e4, 1e8,
+              1e16, 1.3e154, 1.5e154, 1e200]
+    points: list[complex] = []
+    for r in radii:
+        for s in (1.0, -1.0):
+            for t in (0.0, -0.0):
+                points += [complex(s * r, t), complex(t, s * r)]
+            for off in (1e-20, 1e-8):
+                points += [complex(s * r, off * r), complex(s * r, -off * r),
+                           complex(off * r, s * r), complex(-off * r, s * r)]
+        for angle in (0.3, 0.7854, 1.2, 1.9, 2.6, -0.4, -1.0, -2.2, -2.9):
+            points.append(complex(r * math.cos(angle), r * math.sin(angle)))
+    hard = [complex(1, 0), complex(-1, 0), complex(0, 1), complex(0, -1)]
+    for a in (1.0, -1.0):
+        for d in (1e-300, 1e-16, 1e-8, 1e-3):
+            for e in (0.0, -0.0, d, -d):
+                hard += [complex(a + d, e), complex(a - d, e), complex(e, a + d),
+                         complex(e, a - d), complex(a, d), complex(a, -d), complex(d, a),
+                         complex(-d, a)]
+    for k in (1, -1, 3, 101):
+        c = k * math.pi / 2
+        hard += [complex(c, 0.0), complex(c, 1e-10), complex(c, 20.0), complex(c, 370.0),
+                 complex(0.0, c), complex(1e-10, c), complex(20.0, c), complex(-20.0, c)]
+    hard += [complex(0.0, 0.0), complex(-0.0, -0.0), complex(0.0, -0.0), complex(-0.0, 0.0),
+             complex(2, 370), complex(0.5, 1e10), complex(0.5, -1e10), complex(-2, 370),
+             complex(30, 30), complex(-30, 30), complex(27, 5), complex(5, 27),
+             complex(710, 1), complex(-710, 1), complex(745, 0.5), complex(-745, 0.5),
+             complex(1e308, 1e308), complex(-1e308, 1e-308)]
+    points += hard
+    points += [complex(z) for z in special]
+    rng = random.Random(seed)
+    for _ in range(n_random):
+        r = 10.0 ** rng.uniform(-300, 300) if rng.random() < 0.5 else 10.0 ** rng.uniform(-3, 3)
+        angle = rng.uniform(-math.pi, math.pi)
+        points.append(complex(r * math.cos(angle), r * math.sin(angle)))
+    seen: set[tuple[float, float, float, float]] = set()
+    unique = []
+    for z in points:
+        key = (z.real, z.imag, math.copysign(1.0, z.real), math.copysign(1.0, z.imag))
+        if key not in seen:
+            seen.add(key)
+            unique.append(z)
+    return unique

@@ -26,6 +26,7 @@ from .builders import (
 from .domain import Domain
 from .elementary import cos, exp, sin
 from .errors import UnsupportedTypeError
+from .float64 import kern_complex as KC
 from .float64 import kern_exp as KE
 from .float64 import kern_primal as KP
 from .float64 import kern_special as KS
@@ -52,13 +53,22 @@ def _d_erf_mp(x: Any) -> Any:
 erf = Generic("erf", real=math.erf, complex=via_mpc("erf"), mp=mpmath.erf,
               numpy=np_vectorized(math.erf),
               array_names={"torch": "special.erf", "jax": "scipy.special.erf"})
+def _erfc_complex(ctx: Any, z: Any) -> Any:
+    try:
+        return ctx.erfc(z)
+    except OverflowError:  # mpmath's series check fails far out (|z| ~ 1e154): erfc ~ 0
+        return 1 - ctx.erf(z)
+
+
 # glibc's erfc is up to 2.25 ulp off for x in 1..27: a double-double kernel on floats and
 # float arrays (complex arrays go through mpmath element by element)
-erfc = Generic("erfc", real=real_kernel(KP.erfc, name="erfc"), complex=via_mpc("erfc"),
+erfc = Generic("erfc", real=real_kernel(KP.erfc, name="erfc"), complex=via_mpc(_erfc_complex),
                mp=mpmath.erfc, numpy=numpy_kernel(KP.erfc, np_vectorized(math.erfc), name="erfc"),
                array_names={"torch": "special.erfc", "jax": "scipy.special.erfc"})
-d_erf = accurate("d_erf", KE.d_erf, _d_erf, mp=_d_erf_mp, doc="erf'(x) = 2/sqrt(pi) exp(-x**2)")
+d_erf = accurate("d_erf", KE.d_erf, _d_erf, mp=_d_erf_mp, complex=KC.d_erf,
+                 doc="erf'(x) = 2/sqrt(pi) exp(-x**2)")
 d_erfc = accurate("d_erfc", KE.d_erfc, lambda x: -_d_erf(x), mp=lambda x: -_d_erf_mp(x),
+                  complex=lambda z: -KC.d_erf(z),
                   doc="erfc'(x) = -2/sqrt(pi) exp(-x**2)")
 
 declare(erf, d_erf, "2/sqrt(pi)*exp(-x**2)", reference=_d_erf_mp,
@@ -101,7 +111,7 @@ def _digamma_exact(c: Any, x: Any) -> Any:
 def _trigamma_exact(c: Any, x: Any) -> Any:
     # c.psi(1, x) takes time linear in |x| on the negative axis; reflect there (DLMF 5.15.6):
     # psi1(x) = pi**2 / sin(pi x)**2 - psi1(1 - x), which cancels by at most 1/6 (psi1 > 0)
-    if isinstance(x, MPF) and x < 0:
+    if (x.real if isinstance(x, MPC) else x) < 0:  # complex too: far left is as slow
         return (c.pi / c.sinpi(x)) ** 2 - c.psi(1, 1 - x)
     return c.psi(1, x)
 
@@ -205,6 +215,7 @@ digamma = accurate("digamma", KS.digamma, via_mpc("digamma"), mp=_rounded(_digam
                    doc="digamma(x) = d/dx lgamma(x).")
 digamma.formula = None  # a registered primitive: its rule applies
 trigamma = accurate("trigamma", KS.trigamma, via_mpc(lambda ctx, z: ctx.psi(1, z)),
+                    complex=KC.trigamma,
                     mp=_rounded(_trigamma_exact), poles=_gamma_poles,
                     doc="trigamma(x) = digamma'(x)")
 trigamma.formula = _trigamma_formula
@@ -310,8 +321,8 @@ def _d_sinc_exact(c: Any, x: Any) -> Any:
     return (c.cospi(x) - c.sincpi(x)) / x
 
 
-d_sinc = accurate("d_sinc", KS.d_sinc, via_mpc(_d_sinc_complex), mp=_d_sinc_mp,
-                  recheck=Recheck(_d_sinc_suspect, _d_sinc_exact),
+d_sinc = accurate("d_sinc", KS.d_sinc, via_mpc(_d_sinc_complex, overflow_raises=True),
+                  mp=_d_sinc_mp, recheck=Recheck(_d_sinc_suspect, _d_sinc_exact),
                   doc="sinc'(x) = (cos(pi x) - sinc(x)) / x")
 d_sinc.formula = _d_sinc_formula
 
