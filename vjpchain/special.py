@@ -34,6 +34,18 @@ def _d_erf(x: Any) -> Any:
     return _TWO_OVER_SQRT_PI * exp(-x * x)
 
 
+def _exp_exact(w: Any, s: Any) -> Any:
+    """exp(s) to ``w``'s precision for an mpf ``s`` of any size: s = n ln2 + r with n ln2
+    carried to every bit of s, then 2**n exactly (mpmath's exp, above 600 bits, raises e to
+    the integer s instead: seconds at s = -1e2000)."""
+    if not w.isfinite(s) or w.frexp(s)[1] < 8:
+        return w.exp(s)
+    _, e = w.frexp(s)
+    v = at_precision(w.prec + int(e) + 16)
+    n = int(v.nint(s / v.ln2))
+    return w.ldexp(w.exp(v.mpf(s) - n * v.ln2), n)
+
+
 def _d_erf_mp(x: Any) -> Any:
     c = context_of(x)
     if not isinstance(x, MPF):
@@ -42,7 +54,7 @@ def _d_erf_mp(x: Any) -> Any:
     # relative error 2**-prec would be an absolute error of x*x * 2**-prec in the exponent,
     # log2(x*x) bits of exp(-x*x) lost
     w = at_precision(c.prec + 8)
-    return c.mpf(2 / w.sqrt(w.pi) * w.exp(w.fmul(-x, x, exact=True)))
+    return c.mpf(2 / w.sqrt(w.pi) * _exp_exact(w, w.fmul(-x, x, exact=True)))
 
 
 # past this mpmath's erfc overflows (it squares float(x)); the asymptotic series needs only
@@ -63,7 +75,8 @@ def _erfc_far(x: Any) -> Any:
         n += 1
         term = -term * (2 * n - 1) / (2 * square)
         total += term
-    return c.mpf(w.exp(w.fneg(square, exact=True)) / (w.mpf(x) * w.sqrt(w.pi)) * total)
+    return c.mpf(_exp_exact(w, w.fneg(square, exact=True)) / (w.mpf(x) * w.sqrt(w.pi))
+                 * total)
 
 
 def _erfc_mp(x: Any) -> Any:
