@@ -115,7 +115,9 @@ def test_float32_derivative_within_one_float32_ulp(rule):
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
 def test_mpmath_derivative_to_working_precision(rule):
-    """At 50 digits the derivative agrees with the reference to at least 45 digits."""
+    """At 50 digits the derivative agrees with the reference to at least 49 digits (the
+    whole sweep at dps 50 and 100 is tests/test_mp_accuracy.py; this one keeps the gamma
+    family, which that sweep leaves to its own work for now)."""
     xs = [x for x in sweep_points(rule.domain, n=8, seed=3) if 1e-30 < abs(x) < 1e30][:12]
     exact = _declared_reference(rule)
     for x in xs:
@@ -127,7 +129,7 @@ def test_mpmath_derivative_to_working_precision(rule):
             if ref == 0:
                 continue
             rel = abs((got - ref) / ref)
-        assert rel < mpmath.mpf(10) ** -45, (rule.name, x, got, ref)
+        assert rel < mpmath.mpf(10) ** -49, (rule.name, x, got, ref)
 
 
 def test_the_tanh_tail_is_not_flushed():

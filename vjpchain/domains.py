@@ -8,12 +8,13 @@ express."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from .domain import Domain
 from .rule import Parametric
 
-__all__ = ["describe_rule", "describe_instance", "family_of", "is_pole"]
+__all__ = ["describe_rule", "describe_instance", "family_of", "is_pole", "real_domain"]
 
 # the families' domains depend on their parameters (power(3) takes -2, power(0.5) does not)
 _FAMILIES = {
@@ -76,16 +77,31 @@ def _overflows(primal: Any, x: float) -> bool:
     return isinstance(y, float) and math.isinf(y)
 
 
-def _unary(rule: Any) -> str:
+def _overflow_ends(rule: Any) -> tuple[bool, bool]:
+    """Whether each finite end of the declared interval is only where float64 overflows
+    (the primal is +-inf just past it), not an end of the real domain (log at 0)."""
     d: Domain = rule.domain
     primal = rule.primal
-    # past a finite end: the end of the real domain, or only where float64 overflows?
     low = (primal is not None and math.isfinite(d.lo)
            and _overflows(primal, d.lo - max(1.0, abs(d.lo))))
     high = (primal is not None and math.isfinite(d.hi)
             and _overflows(primal, d.hi + max(1.0, abs(d.hi))))
-    real = Domain(-math.inf if low else d.lo, math.inf if high else d.hi,
-                  d.include_lo and not low, d.include_hi and not high)
+    return low, high
+
+
+def real_domain(rule: Any) -> Domain:
+    """The declared domain with the ends where only float64 overflows taken away: where an
+    mpf, whose exponent is unbounded, has the primitive (exp on all the reals)."""
+    d: Domain = rule.domain
+    low, high = _overflow_ends(rule)
+    return replace(d, lo=-math.inf if low else d.lo, hi=math.inf if high else d.hi,
+                   include_lo=d.include_lo and not low, include_hi=d.include_hi and not high)
+
+
+def _unary(rule: Any) -> str:
+    d: Domain = rule.domain
+    low, high = _overflow_ends(rule)
+    real = real_domain(rule)
     text = _interval(real)
     points = [p for p in d.excluded if real.lo < p < real.hi]
     if points:

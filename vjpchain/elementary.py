@@ -25,7 +25,7 @@ from .float64 import kern_complex as KC
 from .float64 import kern_exp as KE
 from .float64 import kern_primal as KP
 from .generic import MPF, Generic, is_complex_array, unbox
-from .mpcontext import context_of, inctx
+from .mpcontext import at_precision, context_of, inctx
 from .registry import OUTPUT, declare
 
 __all__ = [
@@ -45,7 +45,7 @@ def over(a: Any, b: Any) -> Any:
     """a / b, with mpmath's exact zero at a domain edge giving a signed inf (as floats do:
     sqrt'(0), asin'(1)) instead of ZeroDivisionError."""
     if isinstance(b, MPF) and b == 0:
-        return mpmath.inf if a > 0 else -mpmath.inf
+        return context_of(b).inf if a > 0 else -context_of(b).inf
     return a / b
 
 
@@ -124,12 +124,15 @@ _NEAR_PIO2 = (
     1.4394937594080705e+173, 2.013953561945353e+180, 9.624763034611419e+207,
     6.778874782198688e+290, 4.661574920075094e+304, 5.319372648326541e+255)
 _TRIG_SPECIAL = _NEAR_PIO2 + tuple(-x for x in _NEAR_PIO2) + (_HALF_PI, -_HALF_PI, 3 * _HALF_PI)
+# multiples of pi/2 rounded to an mpf's precision: zeros of sin, cos and their derivatives
+_PI_MULTIPLES = ("pi/2", "-pi/2", "pi", "-pi", "3*pi/2", "2*pi", "-7*pi/2",
+                 "100000000000000000001*pi/2", "-1000000000000000000000*pi")
+_TRIG = Domain(special=_TRIG_SPECIAL, mp_special=_PI_MULTIPLES)
 
-declare(sin, cos, "cos(x)", reference=mpmath.cos, domain=Domain(special=_TRIG_SPECIAL))
-declare(cos, lambda x, y: -sin(x), "-sin(x)", reference=lambda x: -inctx.sin(x),
-        domain=Domain(special=_TRIG_SPECIAL))
+declare(sin, cos, "cos(x)", reference=mpmath.cos, domain=_TRIG)
+declare(cos, lambda x, y: -sin(x), "-sin(x)", reference=lambda x: -inctx.sin(x), domain=_TRIG)
 declare(tan, d_tan, "1/cos(x)**2", ulps=2.0, reference=lambda x: inctx.sec(x) ** 2,
-        domain=Domain(special=_TRIG_SPECIAL + (1e22,)))
+        domain=Domain(special=_TRIG_SPECIAL + (1e22,), mp_special=_PI_MULTIPLES))
 
 asin = standard("asin", math.asin, cmath.asin, mpmath.asin, "arcsin")
 acos = standard("acos", math.acos, cmath.acos, mpmath.acos, "arccos")
@@ -171,8 +174,24 @@ declare(atan, d_atan, "1/(1 + x**2)", aliases=("arctan",),
 
 exp = standard("exp", math.exp, cmath.exp, mpmath.exp, overflows=True)
 expm1 = standard("expm1", math.expm1, via_mpc("expm1"), mpmath.expm1, overflows=True)
-exp2 = standard("exp2", math.exp2, KC.exp2,
-                lambda x: inctx.power(2, x), overflows=True,
+def _exp2_mp(x: Any) -> Any:
+    # 2**x = 2**(x - n) * 2**n, n = floor(x), the scaling exact: mpmath's power(2, x) is
+    # exp(x ln 2) with too few guard bits for a large x (7 digits of 50 at x = 2.6e47)
+    if isinstance(x, MPF) and abs(x) >= 1 and inctx.isfinite(x):
+        n = inctx.floor(x)
+        return inctx.ldexp(inctx.power(2, x - n), int(n))
+    return inctx.power(2, x)
+
+
+def _reference_d_exp2(x: Any) -> Any:
+    # ln 2 * exp(x ln 2), with x ln 2 carried to every bit of x (mpmath's power loses them)
+    c = context_of(x)
+    _, e = c.frexp(abs(x)) if x else (0, 0)  # abs: a complex x too
+    w = at_precision(c.prec + max(0, int(e)) + 16)
+    return c.mpmathify(w.ln2 * w.exp(w.mpmathify(x) * w.ln2))
+
+
+exp2 = standard("exp2", math.exp2, KC.exp2, _exp2_mp, overflows=True,
                 array_names={"standard": "exp2", "torch": "exp2"})
 
 
@@ -180,13 +199,13 @@ def _d_exp2(x: Any) -> Any:
     return _LN2 * exp2(x)
 
 
-d_exp2 = accurate("d_exp2", KE.d_exp2, _d_exp2, mp=lambda x: context_of(x).ln2 * inctx.power(2, x),
+d_exp2 = accurate("d_exp2", KE.d_exp2, _d_exp2, mp=lambda x: context_of(x).ln2 * _exp2_mp(x),
                   complex=KC.d_exp2,
                   doc="exp2'(x) = ln 2 * 2**x")
 
 declare(exp, OUTPUT, "exp(x)", reference=mpmath.exp,
         domain=Domain(hi=_MAX_EXP, include_hi=True))
-declare(exp2, d_exp2, "log(2)*2**x", reference=lambda x: context_of(x).ln2 * inctx.power(2, x),
+declare(exp2, d_exp2, "log(2)*2**x", reference=_reference_d_exp2,
         sympy={"exp2": lambda sp, x: 2 ** x},
         domain=Domain(hi=_EXP2_DERIV_MAX, special=(1024.5, 1024.0, 1023.99, -1074.0, -1022.5)))
 declare(expm1, exp, "exp(x)", reference=mpmath.exp,
@@ -251,7 +270,19 @@ declare(tanh, d_tanh, "sech(x)**2", reference=lambda x: inctx.sech(x) ** 2,
         domain=Domain(special=(19.0, 20.0, 355.0, 372.0)))
 
 asinh = standard("asinh", math.asinh, cmath.asinh, mpmath.asinh, "arcsinh")
-acosh = standard("acosh", math.acosh, cmath.acosh, mpmath.acosh, "arccosh")
+def _acosh_mp(x: Any) -> Any:
+    # mpmath's log(x + sqrt(x*x - 1)) loses bits next to 1 (30 digits of 50 at 1 + 2**-100);
+    # with t = x - 1, exact there, log1p(t + sqrt(t (t + 2))) does not (from 2 on nothing
+    # cancels: mpmath's is used, at less than half the cost)
+    if isinstance(x, MPF) and 1 <= x < 2:
+        c = context_of(x)
+        w = at_precision(c.prec + 10)
+        t = w.mpf(x) - 1
+        return c.mpf(w.log1p(t + w.sqrt(t * (t + 2))))
+    return inctx.acosh(x)
+
+
+acosh = standard("acosh", math.acosh, cmath.acosh, _acosh_mp, "arccosh")
 # glibc's atanh is up to 1.5 ulp off
 atanh = standard("atanh", math.atanh, cmath.atanh, mpmath.atanh, "arctanh",
                  poles=_at_plus_minus_one, kernel=KP.atanh)

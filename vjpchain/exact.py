@@ -25,6 +25,7 @@ __all__ = [
     "diff_reference", "diff_estimate", "DiffReference", "reference_for", "float_difference",
     "float_primal_reference", "complex_reference", "complex_ulp_error",
     "complex_sweep_points", "complex_derivative_error",
+    "float_primal_reference", "correct_digits", "mp_digits",
     "FLOAT_PRIMAL_REFERENCE", "FLOAT_PRIMAL_RESOLUTION",
 ]
 
@@ -568,3 +569,35 @@ def complex_sweep_points(n_random: int = 200, seed: int = 0,
             seen.add(key)
             unique.append(z)
     return unique
+# --- mpmath results at their own precision ------------------------------------------------------
+
+
+def correct_digits(computed: Any, exact: Any) -> float:
+    """How many decimal digits of ``exact`` an mpmath result keeps: -log10 of the relative
+    error; inf where they are equal (zeros, infinities), -inf for a nan or a wrong zero or
+    inf (no digit is right)."""
+    if computed == exact:
+        return math.inf
+    if exact == 0 or not mpmath.isfinite(exact) or not mpmath.isfinite(computed):
+        return -math.inf
+    ctx = at_precision(max(context_of(exact).prec, context_of(computed).prec) + 16)
+    rel = abs((ctx.convert(computed) - ctx.convert(exact)) / ctx.convert(exact))
+    return float(-ctx.log10(rel))
+
+
+def mp_digits(rule: Any, x: Any, derivative: Any = None,
+              primal: Any = None) -> tuple[float, float]:
+    """``(primal digits, derivative digits)`` of ``rule`` at the mpf ``x``: its result in
+    ``x``'s context (``rule.primal(x)`` and ``rule.derivative(x, y)``, or the given values)
+    against the primal and the declared reference evaluated at twice the precision plus 32
+    bits in a private context (a rounding or a cancellation at ``x``'s precision shows;
+    at twice it, it is far below)."""
+    if primal is None:
+        primal = rule.primal(x)
+    if derivative is None:
+        derivative = rule.derivative(x, primal)
+    wide = at_precision(2 * context_of(x).prec + 32)
+    xw = wide.convert(x)
+    exact_primal = evaluate(rule.primal, wide, xw)
+    exact = evaluate(rule_reference(rule), wide, xw)
+    return correct_digits(primal, exact_primal), correct_digits(derivative, exact)

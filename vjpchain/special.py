@@ -45,9 +45,55 @@ def _d_erf(x: Any) -> Any:
     return _TWO_OVER_SQRT_PI * exp(-x * x)
 
 
+def _exp_exact(w: Any, s: Any) -> Any:
+    """exp(s) to ``w``'s precision for an mpf ``s`` of any size: s = n ln2 + r with n ln2
+    carried to every bit of s, then 2**n exactly (mpmath's exp, above 600 bits, raises e to
+    the integer s instead: seconds at s = -1e2000)."""
+    if not w.isfinite(s) or w.frexp(s)[1] < 8:
+        return w.exp(s)
+    _, e = w.frexp(s)
+    v = at_precision(w.prec + int(e) + 16)
+    n = int(v.nint(s / v.ln2))
+    return w.ldexp(w.exp(v.mpf(s) - n * v.ln2), n)
+
+
 def _d_erf_mp(x: Any) -> Any:
     c = context_of(x)
-    return 2 / c.sqrt(c.pi) * c.exp(-x * x)
+    if not isinstance(x, MPF):
+        return 2 / c.sqrt(c.pi) * c.exp(-x * x)
+    # -x*x exactly (it has twice x's bits; a unary minus would round it): rounded, its
+    # relative error 2**-prec would be an absolute error of x*x * 2**-prec in the exponent,
+    # log2(x*x) bits of exp(-x*x) lost
+    w = at_precision(c.prec + 8)
+    return c.mpf(2 / w.sqrt(w.pi) * _exp_exact(w, w.fmul(-x, x, exact=True)))
+
+
+# past this mpmath's erfc overflows (it squares float(x)); the asymptotic series needs only
+# a few terms here (each is below the last by x*x / n > 1e190)
+_ERFC_ASYMPTOTIC = 1e100
+
+
+def _erfc_far(x: Any) -> Any:
+    """erfc(x) for x > 1e100: exp(-x*x) / (x sqrt(pi)) * sum (-1)**n (2n-1)!! / (2 x*x)**n,
+    with x*x exact (see _d_erf_mp)."""
+    c = context_of(x)
+    w = at_precision(c.prec + 16)
+    square = w.fmul(x, x, exact=True)
+    total = term = w.mpf(1)
+    n = 0
+    tiny = w.ldexp(1, -w.prec)
+    while abs(term) > tiny:
+        n += 1
+        term = -term * (2 * n - 1) / (2 * square)
+        total += term
+    return c.mpf(_exp_exact(w, w.fneg(square, exact=True)) / (w.mpf(x) * w.sqrt(w.pi))
+                 * total)
+
+
+def _erfc_mp(x: Any) -> Any:
+    if isinstance(x, MPF) and abs(x) > _ERFC_ASYMPTOTIC and inctx.isfinite(x):
+        return _erfc_far(x) if x > 0 else 2 - _erfc_far(-x)
+    return inctx.erfc(x)
 
 
 erf = Generic("erf", real=math.erf, complex=via_mpc("erf"), mp=mpmath.erf,
@@ -63,7 +109,7 @@ def _erfc_complex(ctx: Any, z: Any) -> Any:
 # glibc's erfc is up to 2.25 ulp off for x in 1..27: a double-double kernel on floats and
 # float arrays (complex arrays go through mpmath element by element)
 erfc = Generic("erfc", real=real_kernel(KP.erfc, name="erfc"), complex=via_mpc(_erfc_complex),
-               mp=mpmath.erfc, numpy=numpy_kernel(KP.erfc, np_vectorized(math.erfc), name="erfc"),
+               mp=_erfc_mp, numpy=numpy_kernel(KP.erfc, np_vectorized(math.erfc), name="erfc"),
                array_names={"torch": "special.erfc", "jax": "scipy.special.erfc"})
 d_erf = accurate("d_erf", KE.d_erf, _d_erf, mp=_d_erf_mp, complex=KC.d_erf,
                  doc="erf'(x) = 2/sqrt(pi) exp(-x**2)")
@@ -71,10 +117,20 @@ d_erfc = accurate("d_erfc", KE.d_erfc, lambda x: -_d_erf(x), mp=lambda x: -_d_er
                   complex=lambda z: -KC.d_erf(z),
                   doc="erfc'(x) = -2/sqrt(pi) exp(-x**2)")
 
-declare(erf, d_erf, "2/sqrt(pi)*exp(-x**2)", reference=_d_erf_mp,
-        domain=Domain(special=(26.5, 27.2, -27.2)))
-declare(erfc, d_erfc, "-2/sqrt(pi)*exp(-x**2)", reference=lambda x: -_d_erf_mp(x),
-        domain=Domain(special=(26.5, 27.2, -27.2)))
+# mpf points where x*x needs more than the working precision (exp(-x*x) is then off by
+# x*x's rounding error, relative), and where mpmath's erfc overflows (1e300)
+_ERF_MP = ("1000.00000000000000000000000000000000000000000000000000000000000000001",
+           "-31622.776601683793319988935444327185337195551393252168268", "1e250",
+           "1e300", "-1e300", "1e1000")
+def _reference_d_erf(x: Any) -> Any:
+    # the textbook formula: at the checks' precision (twice x's bits and more) x*x is exact
+    return 2 / inctx.sqrt(context_of(x).pi) * inctx.exp(-x * x)
+
+
+declare(erf, d_erf, "2/sqrt(pi)*exp(-x**2)", reference=_reference_d_erf,
+        domain=Domain(special=(26.5, 27.2, -27.2), mp_special=_ERF_MP))
+declare(erfc, d_erfc, "-2/sqrt(pi)*exp(-x**2)", reference=lambda x: -_reference_d_erf(x),
+        domain=Domain(special=(26.5, 27.2, -27.2), mp_special=_ERF_MP))
 
 # --- log-gamma and the polygamma functions -------------------------------------------------------
 
@@ -265,9 +321,15 @@ def _d_sinc_mp(x: Any) -> Any:
     # in a private context (mpmath.workprec would change the global context under threads)
     own = context_of(x)
     _, e = own.frexp(abs(x))
-    ctx = at_precision(own.prec + 2 * max(0, -int(e)) + 16)
+    guard = 2 * max(0, -int(e)) + 16
+    ctx = at_precision(own.prec + guard)
     xe = ctx.mpmathify(x)
-    return own.mpmathify((ctx.cospi(xe) - ctx.sincpi(xe)) / xe)
+    a, b = ctx.cospi(xe), ctx.sincpi(xe)
+    if abs(a - b) < max(abs(a), abs(b)) * ctx.ldexp(1, 10 - guard):
+        # next to a zero of sinc' (1.4303, 2.4590, ...) the difference cancels more bits
+        # than the guard holds: rising precision
+        return own.mpf(refined(_d_sinc_exact, x, own.prec + 4))
+    return own.mpf((a - b) / xe)
 
 
 def _d_sinc_complex(ctx: Any, z: Any) -> Any:
@@ -305,6 +367,17 @@ def _reference_d_sinc(x: Any) -> Any:
 _SINC_PRIME_ZEROS = (1.4302966531242027, 2.459024032956761, 3.47088972434702,
                      4.477408583432515, 10.49034444429462, 100.49899182227605,
                      1000.4998987294448)
+# zeros of sinc' (tan(pi x) = pi x) to 112 digits, read in an mpf's context: rounded to its
+# precision, where cos(pi x) - sinc(x) cancels about as many bits as the context has
+_SINC_ROOTS = tuple(sign + root for sign in ("", "-") for root in (
+    "1.430296653124202757772198445458548368922031531701193929953629437593394396862923631"
+    "110395304287109122190565710626",
+    "2.459024032956761379445469032586820514947289799138588663566704806947457217673507656"
+    "485726350965703728957618847132",
+    "3.470889724347019771401076802334263864369069209200571720174772157645796416664890993"
+    "890242811759321227466451456788",
+    "100.4989918222760498186055384614995487875052819746625700309770745967356529444554400"
+    "873339129869869372191596566437"))
 
 sinc = accurate("sinc", KS.sinc, via_mpc("sincpi"), mp=mpmath.sincpi,
                 array_names={"torch": "special.sinc", "jax": "numpy.sinc"},
@@ -332,4 +405,4 @@ declare(sinc, d_sinc, "(cos(pi*x) - sinc(x))/x", aliases=(mpmath.sincpi,),
         sympy={"sinc": lambda sp, x: sp.sin(sp.pi * x) / (sp.pi * x)},  # normalized
         # with the floats nearest zeros of sinc' (tan(pi x) = pi x), where its formula cancels
         domain=Domain(special=(1e15 + 0.5, 4503599627370495.5, 1e-8) + _SINC_PRIME_ZEROS
-                      + tuple(-x for x in _SINC_PRIME_ZEROS)))
+                      + tuple(-x for x in _SINC_PRIME_ZEROS), mp_special=_SINC_ROOTS))
