@@ -242,11 +242,31 @@ def numpy_kernel(kernel: Callable[[Any, Any], Any], formula: Impl | None,
     return call
 
 
+def _exp_tables() -> tuple[Any, ...]:
+    """The constants of dd's exp reduction (and tanh's threshold), as the C twin of the tanh
+    kernel takes them: the very floats of the Python code, never retyped."""
+    from .float64 import dd, kern_primal
+
+    return (dd._INV_LN2_32, dd._LN2_32_C1, dd._LN2_32_NEG_C2, dd._LN2_32_C3, dd._RINT_MAGIC,
+            dd._SPLITTER, dd._EXP_XMAX, kern_primal._TINY, [t[0] for t in dd._EXP_TABLE],
+            [t[1] for t in dd._EXP_TABLE], list(dd._INV_FACT))
+
+
 def real_kernel(kernel: Callable[[Any, Any], Any], poles: Poles | None = None,
-                name: str = "", recheck: Recheck | None = None) -> Impl:
+                name: str = "", recheck: Recheck | None = None, twin: str = "") -> Impl:
     """Run a float64 kernel on a float: a pole, or a nan made from a number, raises
-    ValueError (as ``math`` does), where the NumPy path gives inf or nan."""
+    ValueError (as ``math`` does), where the NumPy path gives inf or nan.
+
+    ``twin``: the name of the kernel's C twin in the optional accelerator (the same
+    operations in the same order, so the same bits), returned instead where it is built; it
+    takes ``float(x)`` too, and calls this Python function back on a nan made from a number,
+    which raises. Only for a kernel without ``poles`` or ``recheck``."""
     name = name or kernel.__name__
+    accelerated = getattr(_accel, twin, None) if twin else None
+    if accelerated is not None and poles is None and recheck is None:
+        _accel.set_exp_tables(*_exp_tables())
+        _accel.set_slow(twin, real_kernel(kernel, poles, name, recheck))
+        return accelerated  # type: ignore[no-any-return]
 
     def call(x: Any) -> Any:
         x = float(x)
@@ -312,7 +332,7 @@ def standard(name: str, math_f: Impl | None, cmath_f: Impl | None, mp_f: Impl,
              np_name: str | None = None, odd: bool = False, doc: str = "",
              overflows: bool = False, array_names: dict[str, str] | None = None,
              poles: Poles | None = None, recheck: Recheck | None = None,
-             kernel: Callable[[Any, Any], Any] | None = None) -> Generic:
+             kernel: Callable[[Any, Any], Any] | None = None, twin: str = "") -> Generic:
     """A generic function from the functions of math, cmath, mpmath and a NumPy ufunc
     (``np_name``, default ``name``); other array API arrays use the standard's function of
     the same name unless ``array_names`` says otherwise. ``overflows``: math raises
@@ -322,12 +342,13 @@ def standard(name: str, math_f: Impl | None, cmath_f: Impl | None, mp_f: Impl,
     recomputed (:class:`Recheck`) on floats and float arrays alike. ``kernel``: where libm
     (and so the ufunc) is more than 1 ulp off, an accurate float64 kernel replaces both on
     floats and real float arrays (as in :func:`accurate`; ``math_f`` is then unused); complex
-    and long double arrays keep the ufunc."""
+    and long double arrays keep the ufunc. ``twin``: the kernel's C twin on floats, where
+    the accelerator is built (:func:`real_kernel`)."""
     numpy = numpy_ufunc(np_name or name, recheck)
     if kernel is not None:
         return Generic(
             name,
-            real=real_kernel(kernel, poles, name),
+            real=real_kernel(kernel, poles, name, twin=twin),
             complex=cmath_f,
             mp=mp_real(mp_f, name, poles),
             numpy=numpy_kernel(kernel, numpy, poles, name),

@@ -255,7 +255,7 @@ declare(log1p, d_log1p, "1/(1 + x)", reference=lambda x: 1 / (1 + x),
 sinh = standard("sinh", math.sinh, cmath.sinh, mpmath.sinh, odd=True, overflows=True,
                 kernel=KE.d_cosh)
 cosh = standard("cosh", math.cosh, cmath.cosh, mpmath.cosh, overflows=True, kernel=KE.d_sinh)
-tanh = standard("tanh", math.tanh, cmath.tanh, mpmath.tanh, kernel=KP.tanh)
+tanh = standard("tanh", math.tanh, cmath.tanh, mpmath.tanh, kernel=KP.tanh, twin="tanh")
 
 d_sinh = accurate("d_sinh", KE.d_sinh, cosh, doc="sinh'(x) = cosh(x)")
 d_cosh = accurate("d_cosh", KE.d_cosh, sinh, doc="cosh'(x) = sinh(x)")
