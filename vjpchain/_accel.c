@@ -31,6 +31,18 @@ static PyObject *slow[NFUNC];
 
 static const double SMALL = 0x1p-20, LARGE = 0x1p20;
 
+/* The Python slow path registered for function ``which``, called with the float x. */
+static PyObject *
+call_slow(int which, double x)
+{
+    PyObject *xf = PyFloat_FromDouble(x);
+    if (xf == NULL)
+        return NULL;
+    PyObject *r = PyObject_CallOneArg(slow[which], xf);
+    Py_DECREF(xf);
+    return r;
+}
+
 static PyObject *
 trig(PyObject *arg, int which)
 {
@@ -59,14 +71,8 @@ trig(PyObject *arg, int which)
         suspect = (ay < SMALL && ax > 3.0) || ay > LARGE;
         break;
     }
-    if (suspect && slow[which] != NULL) {
-        PyObject *xf = PyFloat_FromDouble(x);
-        if (xf == NULL)
-            return NULL;
-        PyObject *r = PyObject_CallOneArg(slow[which], xf);
-        Py_DECREF(xf);
-        return r;
-    }
+    if (suspect && slow[which] != NULL)
+        return call_slow(which, x);
     return PyFloat_FromDouble(y);
 }
 
@@ -209,15 +215,9 @@ acc_tanh(PyObject *m, PyObject *arg)
         return NULL;
     }
     double y = tanh_kernel(x);
-    if (y != y && x == x && slow[TANH] != NULL) {
+    if (y != y && x == x && slow[TANH] != NULL)
         /* a nan made from a number (never, for tanh): the Python path raises as it does */
-        PyObject *xf = PyFloat_FromDouble(x);
-        if (xf == NULL)
-            return NULL;
-        PyObject *res = PyObject_CallOneArg(slow[TANH], xf);
-        Py_DECREF(xf);
-        return res;
-    }
+        return call_slow(TANH, x);
     return PyFloat_FromDouble(y);
 }
 
