@@ -20,14 +20,16 @@ from .dd import (
     dd_exp_scaled,
     dd_expm1_scaled,
     dd_ldexp,
+    dd_log,
     dd_log1p,
     dd_mul,
     dd_mul_f,
+    dd_sqrt,
     two_prod,
     two_sum,
 )
 
-__all__ = ["cbrt", "tanh", "atanh", "erfc"]
+__all__ = ["cbrt", "tanh", "atanh", "erfc", "log10", "acosh"]
 
 _SPLITTER = 134217729.0  # 2**27 + 1, Veltkamp
 _NAN = float("nan")
@@ -204,3 +206,60 @@ def erfc(x: Any, F: Any) -> Any:
     negative = nh + (nl - F.ldexp(pl, k))
     return _keep_nan(x, F.where(x < 0.0, negative, positive), F)
 
+
+
+# ---- log10 ---------------------------------------------------------------------------------
+#
+# glibc's log10 is up to 1.02 ulp off (near 4.6e307, in this library's sweep). log(x) in
+# double-double (relative error about 2**-66, also next to x = 1, where it goes to 0) times
+# 1/ln 10 in double-double, rounded once: an exact power of ten gives its exponent exactly,
+# since the double-double product is within 2**-60 of it. 0 gives -inf, x < 0 nan, inf inf
+# (a float raises at 0 and below before the kernel runs).
+
+_C = at_precision(200)
+_INV_LN10_HI = float(1 / _C.ln10)
+_INV_LN10_LO = float(1 / _C.ln10 - _INV_LN10_HI)
+
+
+def log10(x: Any, F: Any) -> Any:
+    lh, ll = dd_log(x, 0.0, F)
+    finite = abs(lh) < F.inf
+    ph, pl = dd_mul(F.where(finite, lh, 1.0), F.where(finite, ll, 0.0),
+                    _INV_LN10_HI, _INV_LN10_LO)
+    return F.where(finite, ph + pl, lh)
+
+
+# ---- acosh ---------------------------------------------------------------------------------
+#
+# glibc's acosh is up to 1.14 ulp off. With t = x - 1 (exact for x in [1, 2**28]: x and 1 are
+# multiples of ulp(x), and so is their difference, which is smaller than x),
+# acosh(x) = log1p(t + sqrt(t (t + 2))), all in double-double: t (t + 2) = t**2 + 2t to
+# ~2**-106 (two_prod, then 2t added in double-double), its square root to ~2**-104
+# (dd_sqrt), and dd_log1p is accurate relative to itself for every argument, tiny ones
+# next to x = 1 included. Past 2**28,
+# acosh(x) = log(2x) - 1/(4 x**2) + ..., and the correction is below 2**-58 relative: log(x)
+# + ln 2 in double-double, rounded once. x < 1 gives nan (a float raises before the kernel).
+
+_LN2_HI = float(_C.ln2)
+_LN2_LO = float(_C.ln2 - _LN2_HI)
+_ACOSH_BIG = 2.0 ** 28
+
+
+def acosh(x: Any, F: Any) -> Any:
+    inside = (x > 1.0) & (x < _ACOSH_BIG)  # at 1 exactly, dd_sqrt would divide 0 by 0
+    a = F.where(inside, x, 1.5)
+    t = a - 1.0  # exact: a < 2**28
+    qh, ql = two_prod(t, t)  # t (t + 2) = t**2 + 2t: t + 2 itself would round for small t
+    ph, pl = dd_add_f(qh, ql, 2.0 * t)
+    rh, rl = dd_sqrt(ph, pl, F.sqrt)
+    sh, sl = dd_add_f(rh, rl, t)
+    yh, yl = dd_log1p(sh, sl, F)
+    near = yh + yl
+    big = (x >= _ACOSH_BIG) & (x < F.inf)
+    b = F.where(big, x, 2.0)
+    lh, ll = dd_log(b, 0.0, F)
+    gh, gl = dd_add(lh, ll, _LN2_HI, _LN2_LO)
+    far = gh + gl
+    out = F.where(inside, near, F.where(big, far, F.where(x == F.inf, F.inf, _NAN)))
+    out = F.where(x == 1.0, 0.0, out)
+    return F.where(x == x, out, x)
