@@ -234,12 +234,13 @@ log10 = standard("log10", math.log10, cmath.log10, mpmath.log10, poles=_at_zero,
                  kernel=KP.log10)  # glibc's is up to 1.02 ulp off
 log1p = standard("log1p", math.log1p, via_mpc("log1p"), mpmath.log1p, poles=_at_minus_one)
 
-d_log = accurate("d_log", KA.d_log, lambda x: over(1, x), doc="log'(x) = 1 / x")
+d_log = accurate("d_log", KA.d_log, lambda x: over(1, x), complex=KC.d_log, doc="log'(x) = 1 / x")
 d_log2 = accurate("d_log2", KA.d_log2, lambda x: 1 / (x * _LN2),
                   mp=lambda x: over(1, x * context_of(x).ln2), doc="log2'(x) = 1 / (x ln 2)")
 d_log10 = accurate("d_log10", KA.d_log10, lambda x: 1 / (x * _LN10), complex=KC.d_log10,
                    mp=lambda x: over(1, x * context_of(x).ln10), doc="log10'(x) = 1 / (x ln 10)")
-d_log1p = accurate("d_log1p", KA.d_log1p, lambda x: 1 / (1 + x), doc="log1p'(x) = 1 / (1 + x)")
+d_log1p = accurate("d_log1p", KA.d_log1p, lambda x: 1 / (1 + x), complex=KC.d_log1p,
+                  doc="log1p'(x) = 1 / (1 + x)")
 
 declare(log, d_log, "1/x", reference=lambda x: 1 / x, domain=Domain(0.0))
 declare(log2, d_log2, "1/(x*log(2))", reference=lambda x: 1 / (x * context_of(x).ln2),

@@ -417,13 +417,15 @@ def complex_reference(rule: Any, z: complex, prec: int = 256) -> Any:
     imaginary part) gets the derivative of the side its zero's sign names, as ``cmath.asin``
     does for its value; the reference is evaluated ``2**-160 min(|z|, 1)`` off the axis on
     that side. The precision grows with the exponent of ``|z|`` (``tan(1e300j)`` needs
-    ``1e300`` reduced modulo pi to 256 bits). Raises what the reference raises at a
-    singularity (ZeroDivisionError, ValueError), or returns an infinite or nan mpc there.
+    ``1e300`` reduced modulo pi to 256 bits; acosh(1e-300 - 0j) needs 1 + z to keep z).
+    Raises what the reference raises at a singularity (ZeroDivisionError, ValueError), or
+    returns an infinite or nan mpc there.
     """
     z = complex(z)
     big = max(abs(z.real), abs(z.imag))
     bits = math.frexp(big)[1] if big and math.isfinite(big) else 0
-    ctx = at_precision(prec + max(0, bits))
+    # and with the exponent of a tiny |z| (1 + z must keep z, and z's step off a cut)
+    ctx = at_precision(prec + abs(bits))
     re, im = ctx.mpf(z.real), ctx.mpf(z.imag)
     assert rule.reference is not None, f"{rule.name} declares no reference"
     at = ctx.mpc(re, im)

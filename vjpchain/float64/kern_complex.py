@@ -19,7 +19,8 @@ from .dd import two_prod, two_sum
 
 __all__ = ["d_asin", "d_acos", "d_asinh", "d_acosh", "d_atan", "d_atanh", "d_tan", "d_tanh",
            "d_erf", "d_sigmoid", "sigmoid", "softplus", "one_minus", "one_plus", "exp2",
-           "d_exp2", "trigamma", "d_reciprocal", "d_log10"]
+           "d_exp2", "trigamma", "d_reciprocal", "d_log10",
+           "d_log", "d_log1p"]
 
 _BIG = 2.0 ** 1000  # beyond this a product of two parts of that size may overflow
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -277,3 +278,21 @@ def d_log10(z: complex) -> complex:
     if max(abs(z.real), abs(z.imag)) > _BIG:
         return (1 / ((z / 16) * _LN10)) / 16
     return 1 / (z * _LN10)
+
+
+def _recip(w: complex) -> complex:
+    """1 / w; with w / 16 where |w| is near the top of the range, and Python's division
+    loses a subnormal quotient to 0 (1 / (1e308 + 1e308j))."""
+    if max(abs(w.real), abs(w.imag)) > _BIG:
+        return (1 / (w / 16)) / 16
+    return 1 / w
+
+
+def d_log(z: complex) -> complex:
+    """log'(z) = 1 / z."""
+    return _recip(z)
+
+
+def d_log1p(z: complex) -> complex:
+    """log1p'(z) = 1 / (1 + z)."""
+    return _recip(one_plus(z))
