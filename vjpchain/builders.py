@@ -114,10 +114,14 @@ class Recheck(NamedTuple):
     rising precision and rounded once (:func:`vjpchain.mpcontext.refined_float`).
     ``suspect`` uses comparisons and arithmetic only, so it runs on a float and,
     elementwise, on a float64 array; it should flag few points (each costs ~50 us).
+    ``screen(y)``, optional, is a cheaper necessary condition on the result alone (its
+    magnitude is small): on an array it runs first, and ``suspect`` only where it holds
+    anywhere, so that a whole-array check costs two passes instead of five.
     """
 
     suspect: Callable[[Any, Any], Any]
     exact: Callable[[Any, Any], Any]
+    screen: Callable[[Any], Any] | None = None
 
 
 try:
@@ -132,7 +136,7 @@ def rechecked(fast: Impl, recheck: Recheck, name: str = "") -> Impl:
     Where the optional C accelerator has ``name`` (libm's function and the same suspect
     test, in C), that is returned instead, with the accurate phase registered as its slow
     path: the same bits, without a Python frame around the libm call."""
-    suspect, exact = recheck
+    suspect, exact = recheck.suspect, recheck.exact
     twin = getattr(_accel, name, None) if name else None
     if twin is not None:
         _accel.set_slow(name, lambda x: refined_float(exact, x))
@@ -154,6 +158,8 @@ def _recheck_array(a64: Any, out: Any, recheck: Recheck) -> Any:
     import numpy as np
 
     with np.errstate(all="ignore"):
+        if recheck.screen is not None and not np.any(recheck.screen(out)):
+            return out
         mask = np.asarray(recheck.suspect(a64, out), dtype=bool) & np.isfinite(a64)
     if not mask.any():
         return out
