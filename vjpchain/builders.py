@@ -154,17 +154,30 @@ def rechecked(fast: Impl, recheck: Recheck, name: str = "") -> Impl:
 
 def _recheck_array(a64: Any, out: Any, recheck: Recheck) -> Any:
     """``out`` (the fast result on the float64 array ``a64``) with the suspect elements
-    recomputed by the accurate phase."""
+    recomputed by the accurate phase. With a screen, the full suspect test runs only on the
+    few elements the screen lets through."""
     import numpy as np
 
+    out = np.asarray(out)
+    # a fresh result (a ufunc's or a kernel's) is fixed in place; a view or a broadcast one
+    # is copied first
+    owned = out.base is None and out.flags.writeable and out.shape == np.shape(a64)
+    original = out
+    a64, out = np.broadcast_arrays(a64, out)
     with np.errstate(all="ignore"):
-        if recheck.screen is not None and not np.any(recheck.screen(out)):
-            return out
-        mask = np.asarray(recheck.suspect(a64, out), dtype=bool) & np.isfinite(a64)
-    if not mask.any():
+        if recheck.screen is not None:
+            where = np.flatnonzero(recheck.screen(out))
+            if where.size == 0:
+                return out
+        else:
+            where = np.arange(out.size)
+        xs, ys = a64.reshape(-1)[where], out.reshape(-1)[where]
+        hit = np.asarray(recheck.suspect(xs, ys), dtype=bool) & np.isfinite(xs)
+    if not hit.any():
         return out
-    out = np.array(out, dtype=np.float64)  # a copy: the fast result may be a view
-    out[mask] = [refined_float(recheck.exact, float(v)) for v in a64[mask]]
+    out = original if owned else np.array(out, dtype=np.float64)
+    flat = out.reshape(-1)
+    flat[where[hit]] = [refined_float(recheck.exact, float(v)) for v in xs[hit]]
     return out
 
 
