@@ -99,6 +99,37 @@ f_ldexp(double m, double e)
 static double f_maximum(double a, double b) { return a > b ? a : b; }
 static double f_minimum(double a, double b) { return a < b ? a : b; }
 
+/* dd.py's error-free transformations, operation for operation (two_sum, fast_two_sum,
+ * two_prod with Veltkamp's split); each returns the rounded result and stores the error */
+static inline double
+two_sum(double a, double b, double *err)
+{
+    double s = a + b;
+    double bb = s - a;
+    *err = (a - (s - bb)) + (b - bb);
+    return s;
+}
+
+static inline double
+fast_two_sum(double a, double b, double *err)
+{
+    double s = a + b;
+    *err = b - (s - a);
+    return s;
+}
+
+static inline double
+two_prod(double a, double b, double *err)
+{
+    double p = a * b;
+    double c = SPLITTER * a;
+    double ah = c - (c - a), al = a - ah;
+    c = SPLITTER * b;
+    double bh = c - (c - b), bl = b - bh;
+    *err = (((ah * bh - p) + ah * bl) + al * bh) + al * bl;
+    return p;
+}
+
 static double
 tanh_kernel(double x)
 {
@@ -141,54 +172,30 @@ tanh_kernel(double x)
     double k1 = f_maximum(k, 0.0);
     double k2 = k - k1;
     double ah = f_ldexp(th, k2), al = f_ldexp(tl, k2);
-    /* dd_mul(ah, al, eh, el): two_prod(ah, eh), then fast_two_sum */
-    double p = ah * eh;
-    c = SPLITTER * ah;
-    double ahh = c - (c - ah);
-    double ahl = ah - ahh;
-    c = SPLITTER * eh;
-    double ehh = c - (c - eh);
-    double ehl = eh - ehh;
-    double pe = (((ahh * ehh - p) + ahh * ehl) + ahl * ehh) + ahl * ehl;
-    double e2 = pe + (ah * el + al * eh);
-    double bh = p + e2;
-    double bl = e2 - (bh - p);
+    /* dd_mul(ah, al, eh, el) */
+    double pe, bl;
+    double p = two_prod(ah, eh, &pe);
+    double bh = fast_two_sum(p, pe + (ah * el + al * eh), &bl);
     /* two_sum(ah, -ldexp(1.0, -k1)) */
-    double m = -f_ldexp(1.0, -k1);
-    double sh = ah + m;
-    bb = sh - ah;
-    double sl = (ah - (sh - bb)) + (m - bb);
+    double sl;
+    double sh = two_sum(ah, -f_ldexp(1.0, -k1), &sl);
     /* dd_add(sh, sl + al, bh, bl) */
-    double Al = sl + al;
-    double s1 = sh + bh;  /* two_sum(sh, bh) */
-    bb = s1 - sh;
-    double e1 = (sh - (s1 - bb)) + (bh - bb);
-    double t1 = Al + bl;  /* two_sum(Al, bl) */
-    bb = t1 - Al;
-    double f1 = (Al - (t1 - bb)) + (bl - bb);
+    double e1, t1, f1, il;
+    double s1 = two_sum(sh, bh, &e1);
+    t1 = two_sum(sl + al, bl, &f1);
     e1 = e1 + t1;
-    double s2 = s1 + e1;  /* fast_two_sum(s1, e1) */
-    e1 = e1 - (s2 - s1);
+    double s2 = fast_two_sum(s1, e1, &e1);
     e1 = e1 + f1;
-    double ih = s2 + e1;  /* fast_two_sum(s2, e1) */
-    double il = e1 - (ih - s2);
+    double ih = fast_two_sum(s2, e1, &il);
     /* back in tanh: two_sum(ih, ldexp(2.0, -k1)) */
-    double w = f_ldexp(2.0, -k1);
-    double dh = ih + w;
-    bb = dh - ih;
-    double dl = (ih - (dh - bb)) + (w - bb);
+    double dl;
+    double dh = two_sum(ih, f_ldexp(2.0, -k1), &dl);
     int regular = a >= TANH_TINY;
-    /* dd_div(ih, il, dh, dl + il)[0] */
+    /* dd_div(ih, il, dh, dl + il)[0]: the high part of fast_two_sum(q, r / dh) */
     double dbl = dl + il;
+    double pq;
     double qq = ih / dh;
-    double pp = qq * dh;
-    c = SPLITTER * qq;
-    double qh = c - (c - qq);
-    double ql = qq - qh;
-    c = SPLITTER * dh;
-    double dhh = c - (c - dh);
-    double dhl = dh - dhh;
-    double pq = (((qh * dhh - pp) + qh * dhl) + ql * dhh) + ql * dhl;
+    double pp = two_prod(qq, dh, &pq);
     double r = (((ih - pp) - pq) + il) - qq * dbl;
     double y = qq + r / dh;
     /* _keep_nan(x, copysign(where(regular, q, a), x)) */
