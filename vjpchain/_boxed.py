@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .families import power, scale, shift
@@ -227,3 +228,23 @@ def _np() -> Any:
     import numpy as np
 
     return np
+
+
+# the ufuncs NumPy applies to an object array element by element, by calling the method of
+# the same name on each element
+ELEMENTWISE_UFUNCS = (
+    "sin", "cos", "tan", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
+    "cbrt", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh",
+    "arctanh", "absolute", "negative", "square", "reciprocal")
+
+
+def add_elementwise_methods(cls: type, apply: Callable[[Any, str], Any]) -> None:
+    """Give ``cls`` a method per name in :data:`ELEMENTWISE_UFUNCS`: ``apply(self, key)``
+    with ``key`` the registry key ``"numpy.NAME"`` (traced values record a step, dual
+    numbers push their tangent)."""
+    for name in ELEMENTWISE_UFUNCS:
+        def method(self: Any, _key: str = f"numpy.{name}") -> Any:
+            return apply(self, _key)
+
+        method.__name__ = method.__qualname__ = name
+        setattr(cls, name, method)

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import dual_numpy as DN
 from . import generic as G
-from ._boxed import ArithmeticByRules, ArrayMethods
+from ._boxed import ArithmeticByRules, ArrayMethods, add_elementwise_methods
 from .errors import PrimitiveDomainError, UnsupportedTypeError, VjpchainError
 from .registry import Registry, default_registry, refuse_registered_body
 from .rule import Rule
@@ -173,19 +173,7 @@ class Dual(ArithmeticByRules, ArrayMethods):
         return DN.SUPPORTED
 
 
-def _elementwise_method(name: str) -> Any:
-    # NumPy applies a ufunc to an object array element by element, as a method of that name
-    def method(self: Dual) -> Dual:
-        return self._apply(self._lookup(f"numpy.{name}"))
-
-    method.__name__ = name
-    return method
-
-
-for _name in ("sin", "cos", "tan", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
-              "sqrt", "cbrt", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arcsinh",
-              "arccosh", "arctanh", "absolute", "negative", "square", "reciprocal"):
-    setattr(Dual, _name, _elementwise_method(_name))
+add_elementwise_methods(Dual, lambda d, key: d._apply(d._lookup(key)))
 
 
 def _unary_dual(rule: Rule, d: Any) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import generic as G
 from . import trace_numpy as TN
-from ._boxed import ArithmeticByRules, ArrayMethods
+from ._boxed import ArithmeticByRules, ArrayMethods, add_elementwise_methods
 from .dual import new_level
 from .errors import (
     LeakedTracerError,
@@ -347,19 +347,7 @@ def TN_plain(tape: Tape, v: Any) -> Any:  # noqa: N802
     return TN.from_object_array(tape, v) if _holds_traced(v, tape) else v
 
 
-def _elementwise_method(name: str) -> Any:
-    # NumPy applies a ufunc to an object array element by element, as a method of that name
-    def method(self: Traced) -> Traced:
-        return self.tape.unary(self.tape.registry.lookup(f"numpy.{name}"), self)
-
-    method.__name__ = name
-    return method
-
-
-for _name in ("sin", "cos", "tan", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
-              "sqrt", "cbrt", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arcsinh",
-              "arccosh", "arctanh", "absolute", "negative", "square", "reciprocal"):
-    setattr(Traced, _name, _elementwise_method(_name))
+add_elementwise_methods(Traced, lambda t, key: t.tape.unary(t.tape.registry.lookup(key), t))
 
 
 def _is_number(v: Any) -> bool:
